@@ -1,0 +1,48 @@
+# rollout-console: the two commands are `make run` and `make test` (see README.md).
+PYTHON      ?= python3
+VENV        := .venv
+PY          := $(VENV)/bin/python
+PIP         := $(PY) -m pip install --disable-pip-version-check -c constraints.txt
+STAMP       := $(VENV)/.installed
+TEST_STAMP  := $(VENV)/.installed-test
+ARGS        ?=
+PYTEST_ARGS ?=
+CHROMIUM    ?= /usr/bin/chromium
+SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: install install-test run test bench chromium clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml constraints.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PIP) --upgrade pip
+	$(PIP) "torch==2.13.0"
+	$(PIP) -e .
+	@touch $@
+
+install-test: $(TEST_STAMP)
+
+$(TEST_STAMP): $(STAMP)
+	$(PIP) -e ".[test]"
+	@touch $@
+
+# Start the console on the built-in simulated robot; extra flags via ARGS="--fps=50 ...".
+run: install
+	$(VENV)/bin/rollout-console $(ARGS)
+
+# Debian's Chromium for the browser tests (Playwright cannot download its own browser here).
+chromium:
+	@test -x $(CHROMIUM) || { \
+	  echo "installing Debian chromium for the browser tests"; \
+	  $(SUDO) apt-get update -q && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
+
+test: install-test chromium
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: install-test
+	HF_HUB_OFFLINE=1 $(PY) -m benchmarks $(ARGS)
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache

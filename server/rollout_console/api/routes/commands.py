@@ -1,0 +1,86 @@
+"""POST /api/v1/commands/{name}: one route per command (so the OpenAPI shows each body)."""
+
+from __future__ import annotations
+
+import inspect
+from typing import Annotated, Any, Optional
+
+from fastapi import APIRouter, Body, Header
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+
+from ...runtime.commands import COMMAND_NAMES, CommandResult
+from ...runtime.session import Session
+from ..deps import SessionDep
+from ..schemas import CommandAccepted, EmptyBody, ErrorDetail
+
+router = APIRouter(prefix="/api/v1/commands", tags=["commands"])
+
+COMMAND_HELP: dict[str, str] = {
+    "pause": "Stop the policy and hold the current position.",
+    "resume": "Hand control back to the policy (also clears an estop).",
+    "takeover": "Start a human correction with the leader arm (dagger).",
+    "handback": "End the correction and hold (dagger).",
+    "mark": "Keep the ring buffer as the start of a new episode and record live (highlight).",
+    "save": "Save the current episode.",
+    "discard": "Drop the episode or correction in progress.",
+    "upload": "Upload the saved episodes to the Hub now.",
+    "stop": "End the session (returns home when configured).",
+    "estop": "Emergency stop: no more motion commands until an explicit resume.",
+}
+
+COMMAND_BODIES: dict[str, type[BaseModel]] = {}
+"""Commands that take arguments; every other command accepts an empty object or no body."""
+
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorDetail, "description": "Not valid in the current phase (the reason is in detail)"},
+    422: {"description": "Malformed body"},
+    503: {"model": ErrorDetail, "description": "The control loop did not apply the command in time"},
+}
+
+
+def to_response(result: CommandResult) -> JSONResponse | CommandAccepted:
+    if result.accepted:
+        return CommandAccepted(phase=result.phase.value, detail=result.detail)
+    return JSONResponse(status_code=result.status, content={"detail": result.detail})
+
+
+def _make_endpoint(name: str, body_model: type[BaseModel]) -> Any:
+    async def endpoint(session: Session, body: BaseModel | None = None, x_client_id: str | None = None) -> Any:
+        args = body.model_dump(exclude_none=True) if body is not None else {}
+        result = await session.submit_async(name, args, source=f"rest:{x_client_id}" if x_client_id else "rest")
+        return to_response(result)
+
+    # Resolved annotations (the module uses postponed annotations, FastAPI needs real types here).
+    endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter("session", inspect.Parameter.KEYWORD_ONLY, annotation=SessionDep),
+            inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, default=None,
+                              annotation=Annotated[Optional[body_model], Body()]),  # noqa: UP045
+            inspect.Parameter("x_client_id", inspect.Parameter.KEYWORD_ONLY, default=None,
+                              annotation=Annotated[Optional[str],  # noqa: UP045
+                                                   Header(description="Identifies the calling client")]),
+        ]
+    )
+    endpoint.__name__ = f"command_{name}"
+    endpoint.__doc__ = COMMAND_HELP[name]
+    return endpoint
+
+
+for _name in COMMAND_NAMES:
+    router.add_api_route(
+        f"/{_name}",
+        _make_endpoint(_name, COMMAND_BODIES.get(_name, EmptyBody)),
+        methods=["POST"],
+        response_model=CommandAccepted,
+        responses=_RESPONSES,
+        operation_id=f"command-{_name}",
+        summary=COMMAND_HELP[_name],
+    )
+
+
+@router.post("/{name}", status_code=404, responses={404: {"model": ErrorDetail}}, operation_id="command-unknown")
+async def unknown_command(name: str) -> JSONResponse:
+    """Any other name is not a command."""
+    return JSONResponse(status_code=404, content={"detail": f"unknown command {name!r}; commands: "
+                                                            + ", ".join(COMMAND_NAMES)})

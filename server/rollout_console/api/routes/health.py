@@ -1,0 +1,18 @@
+"""Liveness."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from ... import __version__
+from ..deps import SessionDep
+from ..schemas import Health
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz", response_model=Health, operation_id="health")
+def healthz(session: SessionDep) -> Health:
+    """Always 200 while the server runs; ``ok`` is false once the session stopped or failed."""
+    phase = session.phase.value
+    return Health(ok=phase not in ("stopped", "error"), phase=phase, version=__version__)

@@ -1,0 +1,41 @@
+"""Read-only views of the session: status, effective configuration, cameras, events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Query
+
+from ..deps import SessionDep, StatusDep
+from ..schemas import CameraInfo, EventPublic, EventsPublic, StatusPublic
+
+router = APIRouter(prefix="/api/v1", tags=["session"])
+
+
+@router.get("/status", response_model=StatusPublic, operation_id="status")
+def status(cache: StatusDep) -> dict[str, Any]:
+    """The current phase, loop health, joints, cameras, policy and strategy state."""
+    return cache.get()
+
+
+@router.get("/config", operation_id="config")
+def config(session: SessionDep) -> dict[str, Any]:
+    """The effective configuration (every option, defaults included) as JSON."""
+    return session.config.model_dump(mode="json")
+
+
+@router.get("/cameras", response_model=list[CameraInfo], operation_id="cameras")
+def cameras(session: SessionDep) -> list[CameraInfo]:
+    """Cameras of the robot and the WebSocket path of each preview stream."""
+    return [
+        CameraInfo(name=name, width=source.width, height=source.height, fps=source.fps,
+                   stream=f"/api/v1/cameras/{name}/ws")
+        for name, source in session.cameras.items()
+    ]
+
+
+@router.get("/events", response_model=EventsPublic, operation_id="events")
+def events(session: SessionDep, since: int = Query(0, ge=0, description="Only events after this seq")) -> EventsPublic:
+    """Buffered events after ``since`` (for scripts that poll instead of holding a WebSocket)."""
+    items = [EventPublic(**event.to_dict()) for event in session.events.since(since)]
+    return EventsPublic(data=items, count=len(items), last_seq=session.events.last_seq)

@@ -1,0 +1,145 @@
+"""Wire schemas of the HTTP API (kept apart from runtime types; see docs/api.md)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+__all__ = [
+    "CameraInfo",
+    "CameraStatus",
+    "CommandAccepted",
+    "EmptyBody",
+    "ErrorDetail",
+    "EventPublic",
+    "EventsPublic",
+    "Health",
+    "LoopStatus",
+    "Percentiles",
+    "PolicyStatus",
+    "StatusPublic",
+]
+
+
+class ErrorDetail(BaseModel):
+    detail: str = Field(description="Why the request was refused")
+
+
+class Health(BaseModel):
+    ok: bool
+    phase: str
+    version: str
+
+
+class CommandAccepted(BaseModel):
+    accepted: Literal[True] = True
+    phase: str = Field(description="Phase after the command was applied")
+    detail: str | None = Field(None, description="Set when the command changed nothing (already in effect)")
+
+
+class EmptyBody(BaseModel):
+    """Commands without arguments accept an empty JSON object (or no body)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Percentiles(BaseModel):
+    p50: float | None = None
+    p99: float | None = None
+    max: float | None = None
+
+
+class LoopStatus(BaseModel):
+    measured_hz: float | None
+    lateness_ms: Percentiles
+    work_ms: Percentiles
+    overruns: int
+    skipped_deadlines: int
+    ticks: int
+
+
+class CameraStatus(BaseModel):
+    fps: float
+    age_ms: float | None
+    width: int
+    height: int
+    errors: int
+
+
+class LatencyPercentiles(BaseModel):
+    p50: float | None = None
+    p95: float | None = None
+
+
+class PolicyStatus(BaseModel):
+    name: str
+    latency_ms: LatencyPercentiles
+
+
+class JumpStats(BaseModel):
+    last: float | None = None
+    p99: float | None = None
+    max: float | None = None
+
+
+class InferenceStatus(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    engine: str
+    latency_ms: LatencyPercentiles
+    delay_ticks: int
+    queue_depth: int
+    starved_ticks: int
+    boundary_jump: JumpStats
+
+
+class RobotStatus(BaseModel):
+    name: str
+    id: str
+    joints: dict[str, float] = Field(description='Measured joint positions, "<joint>.pos": value')
+
+
+class StatusPublic(BaseModel):
+    """Snapshot of the session; strategies add their own fields (recording, upload, ...)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    session_id: str = Field(description="Changes when the server restarts (clients then resync from seq 0)")
+    strategy: str
+    phase: Literal["starting", "autonomous", "paused", "correcting", "stopping", "stopped", "estopped", "error"]
+    fps: float
+    elapsed_s: float
+    loop: LoopStatus
+    robot: RobotStatus
+    cameras: dict[str, CameraStatus]
+    policy: PolicyStatus
+    inference: InferenceStatus
+    task: dict[str, object] | None = Field(None, description="Task progress (sim robot only)")
+    notice: str | None = Field(None, description="Why the session paused on its own, if it did")
+    error: str | None
+    commands: list[str] = Field(description="Commands this strategy understands")
+    available_commands: list[str] = Field(description="Commands that would be accepted right now")
+    event_seq: int = Field(description="Sequence number of the newest event")
+
+
+class CameraInfo(BaseModel):
+    name: str
+    width: int
+    height: int
+    fps: float
+    stream: str = Field(description="WebSocket path of the JPEG preview stream")
+
+
+class EventPublic(BaseModel):
+    type: Literal["event"] = "event"
+    seq: int
+    time: float
+    kind: str
+    data: dict[str, object]
+
+
+class EventsPublic(BaseModel):
+    data: list[EventPublic]
+    count: int
+    last_seq: int

@@ -1,0 +1,28 @@
+"""Computes the session status at most every ``max_age`` seconds, however many clients ask."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from ..runtime.session import Session
+
+__all__ = ["StatusCache"]
+
+
+class StatusCache:
+    def __init__(self, session: Session, max_age_s: float = 0.05) -> None:
+        self._session = session
+        self._max_age = max_age_s
+        self._value: dict[str, Any] | None = None
+        self._at = 0.0
+        self._lock = threading.Lock()
+
+    def get(self, fresh: bool = False) -> dict[str, Any]:
+        with self._lock:
+            now = time.monotonic()
+            if fresh or self._value is None or now - self._at > self._max_age:
+                self._value = self._session.status()
+                self._at = now
+            return self._value

@@ -1,0 +1,46 @@
+"""Serves the operator page (jinja2 template) and its static ES modules and CSS."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from .. import __version__
+from ..runtime.commands import COMMAND_NAMES
+from .routes.commands import COMMAND_HELP
+
+__all__ = ["router", "web_dir"]
+
+
+def web_dir() -> Path:
+    """``web/`` inside the installed wheel, or at the repository root in a development checkout."""
+    here = Path(__file__).resolve()
+    for candidate in (here.parents[1] / "web", here.parents[3] / "web"):
+        if (candidate / "templates").is_dir():
+            return candidate
+    raise RuntimeError("rollout-console: the web/ directory is missing from this installation")
+
+
+templates = Jinja2Templates(directory=str(web_dir() / "templates"))
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/", response_class=HTMLResponse)
+def index(request: Request) -> Any:
+    session = request.app.state.session
+    return templates.TemplateResponse(
+        request,
+        "index.html",
+        {
+            "version": __version__,
+            "strategy": session.strategy.name,
+            "cameras": list(session.cameras),
+            "commands": [c for c in COMMAND_NAMES if c in session.strategy.commands],
+            "command_help": COMMAND_HELP,
+            "joints": list(session.ctx.layout.state_names),
+        },
+    )

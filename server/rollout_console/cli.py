@@ -1,0 +1,110 @@
+"""``rollout-console``: parse and validate every flag, bind the port, connect the robot, serve.
+
+Order matters for safety: a bad flag exits with status 2 and a busy port with status 1 before any
+hardware is touched; the robot connects last and is always returned home and released on exit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import sys
+import threading
+from collections.abc import Sequence
+
+import uvicorn
+
+from . import __version__
+from .config import RolloutConsoleConfig, help_text, load_config
+from .errors import ConfigError, ConsoleError
+from .runtime.builder import build_session
+
+__all__ = ["main"]
+
+log = logging.getLogger("rollout_console")
+
+_LINGER_S = 1.0  # let pages receive the final "stopped" state before the server exits
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if any(arg in ("-h", "--help") for arg in args):
+        sys.stdout.write(help_text())
+        return 0
+    if "--version" in args:
+        print(f"rollout-console {__version__}")
+        return 0
+    try:
+        config = load_config(args)
+        session = build_session(config)
+    except ConfigError as exc:
+        print(f"rollout-console: error: {exc}", file=sys.stderr)
+        print("rollout-console: see --help for every option", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=config.server.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        sock = _bind(config)
+    except OSError as exc:
+        print(f"rollout-console: error: --server.port: cannot listen on {config.server.host}:{config.server.port}: "
+              f"{exc.strerror}", file=sys.stderr)
+        return 1
+    try:
+        session.start()
+    except ConsoleError as exc:
+        print(f"rollout-console: error: {exc}", file=sys.stderr)
+        sock.close()
+        session.shutdown()
+        return 1
+    return _serve(config, session, sock)
+
+
+def _bind(config: RolloutConsoleConfig) -> socket.socket:
+    family = socket.AF_INET6 if ":" in config.server.host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((config.server.host, config.server.port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def _serve(config: RolloutConsoleConfig, session: object, sock: socket.socket) -> int:
+    from .api import create_app
+    from .runtime.session import Session
+
+    assert isinstance(session, Session)
+    app = create_app(config, session, start_session=False)
+    server = uvicorn.Server(
+        uvicorn.Config(app, log_level=config.server.log_level, timeout_graceful_shutdown=5, ws_ping_interval=20)
+    )
+    if config.server.exit_when_stopped:
+        def exit_soon() -> None:
+            timer = threading.Timer(_LINGER_S, lambda: setattr(server, "should_exit", True))
+            timer.daemon = True
+            timer.start()
+
+        session.on_stopped(exit_soon)
+
+    async def run() -> None:
+        serving = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.05)
+        if server.started:
+            host, port = sock.getsockname()[:2]
+            shown = f"[{host}]" if ":" in host else host
+            print(f"rollout-console: open http://{shown}:{port}/  (strategy {session.strategy.name}, "
+                  f"robot {session.robot.name}, policy {session.ctx.engine.policy_name})", flush=True)
+        await serving
+
+    try:
+        asyncio.run(run())
+    except KeyboardInterrupt:
+        pass
+    finally:
+        session.shutdown()
+    return 1 if session.ctx.error else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,31 @@
+"""All configuration as pydantic models, shared by the CLI, the API and the docs."""
+
+from .base import StrictModel
+from .flags import flag_names, help_text, load_config, parse_flags
+from .hardware import SIM_CAMERA_VIEWS, RobotConfig, SimRobotConfig, SimTeleopConfig, TeleopConfig
+from .inference import InferenceConfig, SyncInferenceConfig
+from .policy import PolicyConfig, ScriptedPolicyConfig
+from .root import LoopConfig, RolloutConsoleConfig, ServerConfig
+from .strategy import BaseStrategyConfig, StrategyConfig
+
+__all__ = [
+    "SIM_CAMERA_VIEWS",
+    "BaseStrategyConfig",
+    "InferenceConfig",
+    "LoopConfig",
+    "PolicyConfig",
+    "RobotConfig",
+    "RolloutConsoleConfig",
+    "ScriptedPolicyConfig",
+    "ServerConfig",
+    "SimRobotConfig",
+    "SimTeleopConfig",
+    "StrategyConfig",
+    "StrictModel",
+    "SyncInferenceConfig",
+    "TeleopConfig",
+    "flag_names",
+    "help_text",
+    "load_config",
+    "parse_flags",
+]

@@ -1,0 +1,50 @@
+"""Robot, camera and teleoperator configuration."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+
+from .base import StrictModel, split_list
+
+__all__ = ["SIM_CAMERA_VIEWS", "RobotConfig", "SimRobotConfig", "SimTeleopConfig", "TeleopConfig"]
+
+SIM_CAMERA_VIEWS = ("front", "top", "side")
+
+
+class SimRobotConfig(StrictModel):
+    """The built-in simulated SO-101 arm with a reach-and-place task and rendered cameras."""
+
+    type: Literal["sim"] = "sim"
+    id: str = Field("sim_so101", description="Robot id shown in the page and stored with datasets")
+    seed: int = Field(0, description="Seed of the scene layout and sensor noise (runs are reproducible)")
+    cameras: Annotated[list[Literal["front", "top", "side"]], Field(min_length=0, max_length=3)] = Field(
+        default_factory=lambda: ["front", "top"],
+        description="Rendered camera views, comma separated (front, top, side)",
+    )
+    camera_width: int = Field(640, ge=32, le=3840, description="Width of every sim camera in pixels")
+    camera_height: int = Field(480, ge=32, le=2160, description="Height of every sim camera in pixels")
+    camera_fps: float = Field(30.0, gt=0, le=240, description="Frame rate of every sim camera")
+    max_joint_speed_deg_s: float = Field(
+        180.0, gt=0, description="Rate limit of each joint (the servo cannot move faster)"
+    )
+    time_constant_s: float = Field(
+        0.05, gt=0, le=2, description="First-order lag of each joint towards its goal position"
+    )
+    observation_noise_deg: float = Field(0.0, ge=0, description="Std-dev of seeded noise on joint readings")
+    reset_after_success_s: float = Field(
+        2.0, ge=0, description="Seconds after a success before the scene re-randomises (0 = never)"
+    )
+
+    _split = field_validator("cameras", mode="before")(split_list)
+
+
+class SimTeleopConfig(StrictModel):
+    """The simulated leader arm, driven from the page or by a scripted expert."""
+
+    type: Literal["sim"] = "sim"
+
+
+RobotConfig = Annotated[SimRobotConfig, Field(description="Robot to drive")]
+TeleopConfig = Annotated[SimTeleopConfig, Field(description="Teleoperator (leader arm)")]

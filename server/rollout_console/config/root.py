@@ -1,0 +1,61 @@
+"""The whole configuration of one console session, as used by the CLI, the API and the docs."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from .base import StrictModel
+from .hardware import RobotConfig, SimRobotConfig
+from .inference import InferenceConfig, SyncInferenceConfig
+from .policy import PolicyConfig, ScriptedPolicyConfig
+from .strategy import BaseStrategyConfig, StrategyConfig
+
+__all__ = ["LoopConfig", "RolloutConsoleConfig", "ServerConfig"]
+
+
+class ServerConfig(StrictModel):
+    """Where the web server listens."""
+
+    host: str = Field("127.0.0.1", description="Address to bind; anything but loopback requires a token")
+    port: int = Field(8000, ge=0, le=65535, description="TCP port (0 picks a free one)")
+    log_level: str = Field("info", description="uvicorn log level (debug, info, warning, error)")
+    preview_jpeg_quality: int = Field(80, ge=10, le=100, description="JPEG quality of camera previews")
+    exit_when_stopped: bool = Field(
+        True, description="Exit the process once the session has stopped (after a short linger)"
+    )
+
+
+class LoopConfig(StrictModel):
+    """Control-loop timing and safety limits."""
+
+    stats_window_s: float = Field(10.0, gt=0, le=600, description="Sliding window of the timing statistics")
+    gil_switch_interval_ms: float = Field(
+        0.5,
+        gt=0,
+        le=50,
+        description="Python thread switch interval; small values keep the control thread punctual",
+    )
+    max_observation_age_ms: float = Field(
+        500.0, gt=0, description="A camera frame older than this pauses the policy instead of acting on it"
+    )
+    command_timeout_s: float = Field(
+        5.0, gt=0, description="A command not applied by the loop within this time is withdrawn (503)"
+    )
+
+
+class RolloutConsoleConfig(StrictModel):
+    """Everything a session needs; every field is also a ``--dotted.flag``."""
+
+    robot: RobotConfig = Field(default_factory=SimRobotConfig)
+    policy: PolicyConfig = Field(default_factory=ScriptedPolicyConfig)
+    strategy: StrategyConfig = Field(default_factory=BaseStrategyConfig)
+    inference: InferenceConfig = Field(default_factory=SyncInferenceConfig)
+    fps: float = Field(30.0, gt=0, le=1000, description="Policy and recording rate in Hz")
+    duration: float = Field(0.0, ge=0, description="Stop after this many seconds (0 = run until stopped)")
+    task: str = Field("", description="Language instruction given to the policy and stored with episodes")
+    return_to_initial_position: bool = Field(
+        True, description="On stop, move the arm smoothly back to where it started"
+    )
+    return_duration_s: float = Field(3.0, gt=0, le=60, description="Duration of the return to the start pose")
+    loop: LoopConfig = Field(default_factory=LoopConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)

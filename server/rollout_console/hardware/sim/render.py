@@ -1,0 +1,136 @@
+"""OpenCV drawings of the sim scene from three fixed views (front, top, side); RGB images.
+
+Projections are simple (orthographic with a little obliqueness) so one frame costs about a
+millisecond at 640x480: the static part (table, grid, target) is drawn once per scene and copied.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import cv2
+import numpy as np
+
+from .kinematics import ArmPose, forward_kinematics
+from .world import OBJECT_SIZE, TARGET_RADIUS, SimState
+
+__all__ = ["SceneRenderer"]
+
+Point = tuple[int, int]
+Projection = Callable[[np.ndarray], Point]
+
+_TABLE = (214, 206, 190)
+_GRID = (196, 188, 172)
+_SKY = (70, 80, 96)
+_TARGET = (60, 170, 90)
+_OBJECT = (220, 70, 50)
+_OBJECT_GRASPED = (240, 150, 40)
+_LINK = (245, 140, 30)
+_BASE = (40, 44, 52)
+_JOINT = (30, 30, 30)
+_TEXT = (255, 255, 255)
+
+
+def _projection(view: str, width: int, height: int) -> Projection:
+    if view == "top":
+        s = height / 0.55
+
+        def top(p: np.ndarray) -> Point:
+            return int(width / 2 - p[1] * s), int(height * 0.86 - p[0] * s)
+
+        return top
+    if view == "side":
+        s = height / 0.62
+
+        def side(p: np.ndarray) -> Point:
+            return int(width * 0.30 + p[0] * s), int(height * 0.88 - p[2] * s + p[1] * s * 0.25)
+
+        return side
+    s = height / 0.62
+
+    def front(p: np.ndarray) -> Point:
+        return int(width / 2 + p[1] * s), int(height * 0.80 - p[2] * s - p[0] * s * 0.30)
+
+    return front
+
+
+class SceneRenderer:
+    """Renders one view; caches the static background per scene."""
+
+    def __init__(self, view: str, width: int, height: int) -> None:
+        self.view = view
+        self.width = width
+        self.height = height
+        self._project = _projection(view, width, height)
+        self._thickness = max(2, height // 60)
+        self._cache_key: tuple[int, float, float] | None = None
+        self._background = np.zeros((height, width, 3), dtype=np.uint8)
+
+    def render(self, state: SimState) -> np.ndarray:
+        key = (state.scene_index, float(state.target_pos[0]), float(state.target_pos[1]))
+        if key != self._cache_key:
+            self._background = self._draw_background(state)
+            self._cache_key = key
+        image = self._background.copy()
+        pose = forward_kinematics(state.q)
+        self._draw_object(image, state)
+        self._draw_arm(image, pose, state.q[-1])
+        if state.grasped:
+            self._draw_object(image, state)
+        label = f"{self.view}  t={state.elapsed:8.2f}s"
+        cv2.putText(image, label, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.55, _TEXT, 1, cv2.LINE_AA)
+        if state.success:
+            cv2.putText(image, "SUCCESS", (8, 46), cv2.FONT_HERSHEY_SIMPLEX, 0.6, _TARGET, 2, cv2.LINE_AA)
+        return image
+
+    # ------------------------------------------------------------------ parts
+
+    def _draw_background(self, state: SimState) -> np.ndarray:
+        image = np.empty((self.height, self.width, 3), dtype=np.uint8)
+        image[:] = _SKY
+        p = self._project
+        corners = [np.array(c) for c in ((-0.12, -0.40, 0), (0.45, -0.40, 0), (0.45, 0.40, 0), (-0.12, 0.40, 0))]
+        cv2.fillPoly(image, [np.array([p(c) for c in corners], dtype=np.int32)], _TABLE)
+        for x in np.arange(-0.1, 0.45, 0.05):
+            cv2.line(image, p(np.array([x, -0.40, 0])), p(np.array([x, 0.40, 0])), _GRID, 1)
+        for y in np.arange(-0.40, 0.41, 0.05):
+            cv2.line(image, p(np.array([-0.12, y, 0])), p(np.array([0.45, y, 0])), _GRID, 1)
+        circle = [
+            p(np.array([state.target_pos[0] + TARGET_RADIUS * np.cos(a),
+                        state.target_pos[1] + TARGET_RADIUS * np.sin(a), 0.0]))
+            for a in np.linspace(0, 2 * np.pi, 32)
+        ]
+        cv2.fillPoly(image, [np.array(circle, dtype=np.int32)], _TARGET, cv2.LINE_AA)
+        return image
+
+    def _draw_object(self, image: np.ndarray, state: SimState) -> None:
+        half = OBJECT_SIZE / 2
+        c = state.object_pos
+        color = _OBJECT_GRASPED if state.grasped else _OBJECT
+        faces = [
+            [(-half, -half, half), (half, -half, half), (half, half, half), (-half, half, half)],
+            [(-half, -half, -half), (-half, half, -half), (-half, half, half), (-half, -half, half)],
+            [(half, -half, -half), (half, half, -half), (half, half, half), (half, -half, half)],
+            [(-half, -half, -half), (half, -half, -half), (half, -half, half), (-half, -half, half)],
+            [(-half, half, -half), (half, half, -half), (half, half, half), (-half, half, half)],
+        ]
+        for shade, face in zip((1.0, 0.75, 0.85, 0.65, 0.9), faces, strict=True):
+            pts = np.array([self._project(c + np.array(v)) for v in face], dtype=np.int32)
+            cv2.fillConvexPoly(image, pts, tuple(int(ch * shade) for ch in color), cv2.LINE_AA)
+
+    def _draw_arm(self, image: np.ndarray, pose: ArmPose, gripper: float) -> None:
+        p = self._project
+        t = self._thickness
+        cv2.line(image, p(pose.base), p(pose.shoulder), _BASE, t * 3, cv2.LINE_AA)
+        cv2.line(image, p(pose.shoulder), p(pose.elbow), _LINK, t * 2, cv2.LINE_AA)
+        cv2.line(image, p(pose.elbow), p(pose.wrist), _LINK, t * 2, cv2.LINE_AA)
+        cv2.line(image, p(pose.wrist), p(pose.tip - pose.hand_dir * 0.03), _BASE, t, cv2.LINE_AA)
+        side = np.array([-np.sin(pose.pan_rad), np.cos(pose.pan_rad), 0.0])
+        opening = 0.006 + 0.028 * (gripper / 100.0)
+        palm = pose.tip - pose.hand_dir * 0.03
+        for sign in (-1.0, 1.0):
+            root = palm + side * opening * sign
+            cv2.line(image, p(palm), p(root), _BASE, t, cv2.LINE_AA)
+            cv2.line(image, p(root), p(root + pose.hand_dir * 0.035), _BASE, t, cv2.LINE_AA)
+        for joint in (pose.shoulder, pose.elbow, pose.wrist):
+            cv2.circle(image, p(joint), t + 2, _JOINT, -1, cv2.LINE_AA)

@@ -1,0 +1,71 @@
+"""SyncInferenceEngine: runs the policy on the control thread whenever its action queue is empty.
+
+This is the baseline: the tick that needs a new chunk stalls for the whole inference latency.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from typing import Any
+
+import numpy as np
+
+from ..policies.protocol import Policy
+from .base import ChunkMetrics
+
+__all__ = ["SyncInferenceEngine"]
+
+
+class SyncInferenceEngine:
+    """Executes the first ``n_action_steps`` actions of each chunk, then predicts the next chunk inline."""
+
+    name = "sync"
+
+    def __init__(self, policy: Policy, n_action_steps: int | None = None) -> None:
+        self.policy = policy
+        self.policy_name = policy.name
+        self.n_action_steps = min(n_action_steps or policy.chunk_size, policy.chunk_size)
+        self.metrics = ChunkMetrics()
+        self._queue: deque[np.ndarray] = deque()
+        self._fresh_chunk = False
+
+    def start(self) -> None:
+        """Nothing runs in the background."""
+
+    def stop(self) -> None:
+        self._queue.clear()
+
+    def reset(self) -> None:
+        self._queue.clear()
+        self.policy.reset()
+        self.metrics.forget_last_action()
+
+    def pause(self) -> None:
+        self._queue.clear()
+
+    def resume(self) -> None:
+        self.metrics.forget_last_action()
+
+    def next_action(self, observation: dict[str, Any]) -> np.ndarray | None:
+        if not self._queue:
+            started = time.perf_counter()
+            try:
+                chunk = np.asarray(self.policy.predict_chunk(observation), dtype=np.float32)
+            except Exception as exc:
+                self.metrics.errors += 1
+                self.metrics.last_error = f"{self.policy_name}: {exc}"
+                raise
+            elapsed = time.perf_counter() - started
+            self.metrics.latency_s.add(elapsed)
+            self.metrics.stall_s.add(elapsed)
+            self.metrics.inferences += 1
+            self._queue.extend(chunk[: self.n_action_steps])
+            self._fresh_chunk = True
+        action = self._queue.popleft()
+        self.metrics.executed(action, first_of_chunk=self._fresh_chunk)
+        self._fresh_chunk = False
+        return action
+
+    def status(self) -> dict[str, Any]:
+        return {"engine": self.name, "queue_depth": len(self._queue), "delay_ticks": 0, **self.metrics.to_dict()}

@@ -1,0 +1,93 @@
+"""ControlLoop: one thread that calls a tick function at absolute deadlines and measures every tick.
+
+Deadlines are ``start + k * period`` (no drift). A tick that runs past the next deadline is an
+overrun; if it ran past several, the missed deadlines are skipped (counted) rather than replayed in a
+burst, because a robot must not receive a backlog of stale commands.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import threading
+import time
+from collections.abc import Callable
+
+from .timing import TickStats, TickTiming
+
+__all__ = ["ControlLoop"]
+
+log = logging.getLogger(__name__)
+
+TickFunction = Callable[[TickTiming], bool]
+
+
+class ControlLoop:
+    """Runs ``tick(timing) -> keep_running`` every ``period_s`` on a dedicated thread."""
+
+    def __init__(self, period_s: float, tick: TickFunction, *, window_ticks: int,
+                 on_exit: Callable[[BaseException | None], None] | None = None,
+                 name: str = "control-loop") -> None:
+        if period_s <= 0:
+            raise ValueError("period must be positive")
+        self.period_s = period_s
+        self._tick = tick
+        self._on_exit = on_exit
+        self._name = name
+        self.stats = TickStats(window_ticks)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.ticks_done = threading.Event()
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def start(self) -> None:
+        if self._thread is not None:
+            raise RuntimeError("control loop already started")
+        self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
+        self._thread.start()
+
+    def request_stop(self) -> None:
+        """Ends the loop after the current tick (no further ticks run)."""
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> bool:
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    def _run(self) -> None:
+        clock = time.perf_counter
+        period = self.period_s
+        deadline = clock()
+        index = 0
+        error: BaseException | None = None
+        try:
+            while not self._stop.is_set():
+                delay = deadline - clock()
+                if delay > 0:
+                    time.sleep(delay)
+                wake = clock()
+                keep_running = self._tick(TickTiming(index, deadline, wake, 0.0))
+                end = clock()
+                next_deadline = deadline + period
+                overrun = end > next_deadline
+                skipped = 0
+                if overrun:
+                    skipped = math.floor((end - next_deadline) / period)
+                    next_deadline += skipped * period
+                self.stats.record(TickTiming(index, deadline, wake, end - wake), overrun, skipped)
+                deadline = next_deadline
+                index += 1
+                if not keep_running:
+                    break
+        except BaseException as exc:  # reported to the owner; the loop must never die silently
+            error = exc
+            log.exception("control loop crashed")
+        finally:
+            self.ticks_done.set()
+            if self._on_exit is not None:
+                self._on_exit(error)

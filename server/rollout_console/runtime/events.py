@@ -1,0 +1,69 @@
+"""EventBus: numbered events with a replay buffer, so a reconnecting client can resync by sequence."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+__all__ = ["Event", "EventBus"]
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    seq: int
+    kind: str
+    data: dict[str, Any] = field(default_factory=dict)
+    time: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "event", "seq": self.seq, "time": self.time, "kind": self.kind, "data": self.data}
+
+
+Subscriber = Callable[[Event], None]
+
+
+class EventBus:
+    """Thread-safe publish; subscribers must be quick and never block (they run on the publisher)."""
+
+    def __init__(self, history: int = 1000) -> None:
+        self._lock = threading.Lock()
+        self._seq = 0
+        self._history: deque[Event] = deque(maxlen=history)
+        self._subscribers: list[Subscriber] = []
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    def publish(self, kind: str, **data: Any) -> Event:
+        with self._lock:
+            self._seq += 1
+            event = Event(self._seq, kind, data)
+            self._history.append(event)
+            subscribers = list(self._subscribers)
+        for subscriber in subscribers:
+            try:
+                subscriber(event)
+            except Exception:  # a broken subscriber must not disturb the publisher (the control loop)
+                pass
+        return event
+
+    def since(self, seq: int) -> list[Event]:
+        """Buffered events after ``seq`` (the oldest may have been dropped from the buffer)."""
+        with self._lock:
+            return [e for e in self._history if e.seq > seq]
+
+    def subscribe(self, subscriber: Subscriber) -> Callable[[], None]:
+        with self._lock:
+            self._subscribers.append(subscriber)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if subscriber in self._subscribers:
+                    self._subscribers.remove(subscriber)
+
+        return unsubscribe

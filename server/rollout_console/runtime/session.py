@@ -1,0 +1,264 @@
+"""Session: the one object the API (and scripts, tests, notebooks) talk to.
+
+Commands go in through ``submit`` and are applied by the control loop at the top of its next tick;
+``submit`` returns once that happened (or the command was rejected with a reason). State comes out
+as ``status()`` snapshots and numbered events on ``events``. Nothing here blocks the control thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import logging
+import queue
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from ..config import RolloutConsoleConfig
+from ..hardware.protocols import CameraSource
+from ..strategies.base import Strategy
+from ..strategies.context import TickContext
+from .commands import COMMAND_NAMES, Command, CommandResult
+from .control_loop import ControlLoop
+from .events import EventBus
+from .phases import Phase
+from .timing import TickTiming
+
+__all__ = ["Session"]
+
+log = logging.getLogger(__name__)
+
+_Pending = tuple[Command, concurrent.futures.Future[CommandResult]]
+
+
+class Session:
+    """Owns the robot, engine, strategy and control loop of one rollout."""
+
+    def __init__(self, config: RolloutConsoleConfig, ctx: TickContext, strategy: Strategy) -> None:
+        self.config = config
+        self.id = uuid.uuid4().hex[:12]
+        self.ctx = ctx
+        self.strategy = strategy
+        self.events: EventBus = ctx.events
+        self._commands: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
+        window = max(30, int(config.loop.stats_window_s * config.fps))
+        self.loop = ControlLoop(1.0 / config.fps, self._tick, window_ticks=window, on_exit=self._loop_exited)
+        self._started = False
+        self._finished = threading.Event()
+        self._stopped_callbacks: list[Callable[[], None]] = []
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------ lifecycle
+
+    @property
+    def robot(self) -> Any:
+        return self.ctx.robot
+
+    @property
+    def cameras(self) -> Mapping[str, CameraSource]:
+        return self.ctx.robot.cameras
+
+    @property
+    def phase(self) -> Phase:
+        return self.ctx.phase
+
+    @property
+    def finished(self) -> bool:
+        return self._finished.is_set()
+
+    def start(self) -> None:
+        """Connect the robot and start the control loop (returns immediately after)."""
+        with self._lock:
+            if self._started:
+                raise RuntimeError("session already started")
+            self._started = True
+        sys.setswitchinterval(self.config.loop.gil_switch_interval_ms / 1000.0)
+        if not self.ctx.robot.is_connected:
+            self.ctx.robot.connect()
+        self.ctx.engine.start()
+        self.ctx.started_at = time.perf_counter()
+        self.strategy.start(self.ctx)
+        self.events.publish("session_started", strategy=self.strategy.name, fps=self.config.fps)
+        self.loop.start()
+
+    def on_stopped(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` (from the loop thread) once the session has fully stopped."""
+        self._stopped_callbacks.append(callback)
+        if self._finished.is_set():
+            callback()
+
+    def wait_finished(self, timeout: float | None = None) -> bool:
+        return self._finished.wait(timeout)
+
+    def shutdown(self, timeout: float = 15.0) -> None:
+        """Stop cleanly (returning home when configured), then release the hardware."""
+        if not self._started:
+            self._release()
+            self._finished.set()
+            return
+        if not self._finished.is_set():
+            result = self.submit("stop", source="shutdown", timeout=timeout)
+            if not result.accepted and self.ctx.phase not in (Phase.STOPPED, Phase.ESTOPPED):
+                self.submit("estop", source="shutdown", timeout=2.0)
+                self.submit("stop", source="shutdown", timeout=2.0)
+            if not self._finished.wait(timeout):
+                log.error("session did not stop within %.0f s; stopping the loop", timeout)
+                self.loop.request_stop()
+                self.loop.join(2.0)
+
+    def _release(self) -> None:
+        try:
+            self.ctx.engine.stop()
+        finally:
+            if self.ctx.robot.is_connected:
+                self.ctx.robot.disconnect()
+
+    def _loop_exited(self, error: BaseException | None) -> None:
+        if error is not None:
+            self.ctx.error = f"control loop crashed: {error}"
+            self.ctx.set_phase(Phase.ERROR, cause=self.ctx.error)
+        try:
+            self.strategy.finish(self.ctx)
+        except Exception:
+            log.exception("strategy finish failed")
+        try:
+            self._release()
+        except Exception:
+            log.exception("releasing the hardware failed")
+        self._drain_commands("the session has stopped")
+        self.events.publish("session_stopped", phase=self.ctx.phase.value)
+        self._finished.set()
+        for callback in self._stopped_callbacks:
+            try:
+                callback()
+            except Exception:
+                log.exception("stopped callback failed")
+
+    # ------------------------------------------------------------ commands
+
+    def submit(self, name: str, args: dict[str, Any] | None = None, source: str = "api",
+               timeout: float | None = None) -> CommandResult:
+        """Queue a command and wait until the loop applied or rejected it."""
+        future = self.submit_nowait(name, args, source)
+        wait = self.config.loop.command_timeout_s if timeout is None else timeout
+        try:
+            return future.result(wait)
+        except concurrent.futures.TimeoutError:
+            return self._withdraw(future, name, wait)
+
+    async def submit_async(self, name: str, args: dict[str, Any] | None = None,
+                           source: str = "api") -> CommandResult:
+        future = self.submit_nowait(name, args, source)
+        wait = self.config.loop.command_timeout_s
+        try:
+            return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), wait)
+        except TimeoutError:
+            return self._withdraw(future, name, wait)
+
+    def submit_nowait(self, name: str, args: dict[str, Any] | None = None,
+                      source: str = "api") -> concurrent.futures.Future[CommandResult]:
+        future: concurrent.futures.Future[CommandResult] = concurrent.futures.Future()
+        if name not in COMMAND_NAMES:
+            future.set_result(CommandResult(False, self.ctx.phase, f"unknown command {name!r}", status=404))
+            return future
+        if self._finished.is_set() or not self._started:
+            reason = "the session has stopped" if self._finished.is_set() else "the session has not started"
+            future.set_result(CommandResult(False, self.ctx.phase, reason, status=409))
+            return future
+        self._commands.put((Command(name, dict(args or {}), source), future))
+        return future
+
+    def _withdraw(self, future: concurrent.futures.Future[CommandResult], name: str,
+                  wait: float) -> CommandResult:
+        if future.cancel():  # not applied yet: it never will be
+            detail = f"{name} was not applied: the control loop did not respond within {wait:g} s"
+            self.events.publish("command", name=name, accepted=False, detail=detail, source="session")
+            return CommandResult(False, self.ctx.phase, detail, status=503)
+        return future.result()
+
+    def _drain_commands(self, reason: str) -> None:
+        while True:
+            try:
+                _, future = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            if future.set_running_or_notify_cancel():
+                future.set_result(CommandResult(False, self.ctx.phase, reason, status=409))
+
+    def _apply_commands(self) -> None:
+        while True:
+            try:
+                command, future = self._commands.get_nowait()
+            except queue.Empty:
+                return
+            if not future.set_running_or_notify_cancel():
+                continue  # withdrawn by a timed-out submitter
+            try:
+                result = self.strategy.handle(self.ctx, command)
+            except Exception as exc:
+                log.exception("command %s failed", command.name)
+                result = CommandResult(False, self.ctx.phase, f"{command.name} failed: {exc}", status=409)
+            self.events.publish("command", name=command.name, accepted=result.accepted, detail=result.detail,
+                                source=command.source, phase=result.phase.value)
+            future.set_result(result)
+
+    # ---------------------------------------------------------------- loop
+
+    def _tick(self, timing: TickTiming) -> bool:
+        ctx = self.ctx
+        ctx.tick = timing.index
+        ctx.now = timing.wake
+        self._apply_commands()
+        if ctx.phase is not Phase.ERROR:
+            try:
+                self.strategy.tick(ctx)
+            except Exception as exc:
+                log.exception("tick failed")
+                ctx.error = f"{type(exc).__name__}: {exc}"
+                ctx.set_phase(Phase.ERROR, cause=ctx.error)
+                self.events.publish("error", message=ctx.error)
+        return ctx.phase is not Phase.STOPPED
+
+    # -------------------------------------------------------------- status
+
+    def status(self) -> dict[str, Any]:
+        """A JSON-ready snapshot; safe to call from any thread."""
+        ctx = self.ctx
+        observation = ctx.observation or {}
+        joints = {name: round(float(observation[name]), 3) for name in ctx.layout.state_names if name in observation}
+        cameras = {}
+        for name, source in self.cameras.items():
+            stats = source.stats()
+            cameras[name] = {
+                "fps": round(stats.fps, 2),
+                "age_ms": None if stats.age_ms is None else round(stats.age_ms, 1),
+                "width": stats.width,
+                "height": stats.height,
+                "errors": stats.errors,
+            }
+        inference = ctx.engine.status()
+        task = ctx.robot.task_status() if hasattr(ctx.robot.inner, "task_status") else None
+        status: dict[str, Any] = {
+            "session_id": self.id,
+            "strategy": self.strategy.name,
+            "phase": ctx.phase.value,
+            "fps": self.config.fps,
+            "elapsed_s": round(ctx.elapsed_s, 3),
+            "loop": self.loop.stats.summary(),
+            "robot": {"name": ctx.robot.name, "id": ctx.robot.id, "joints": joints},
+            "cameras": cameras,
+            "policy": {"name": ctx.engine.policy_name, "latency_ms": inference["latency_ms"]},
+            "inference": inference,
+            "task": task,
+            "notice": ctx.notice,
+            "error": ctx.error,
+            "commands": sorted(self.strategy.commands),
+            "available_commands": self.strategy.available(ctx),
+            "event_seq": self.events.last_seq,
+        }
+        status.update(self.strategy.status())
+        return status

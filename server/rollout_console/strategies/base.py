@@ -1,0 +1,195 @@
+"""Strategy: the phase table and command handling every strategy shares; BaseStrategy (policy only).
+
+A strategy is one ``tick`` built from shared steps plus a transition table. It never owns a loop:
+the ControlLoop calls ``tick`` and the Session calls ``handle`` for each command, both on the loop
+thread, so no locking is needed inside a strategy.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import numpy as np
+
+from ..runtime.commands import Command, CommandResult
+from ..runtime.phases import Phase
+from . import steps
+from .context import TickContext
+
+__all__ = ["COMMON_TRANSITIONS", "BaseStrategy", "Strategy"]
+
+log = logging.getLogger(__name__)
+
+P = Phase
+_ALIVE = (P.STARTING, P.AUTONOMOUS, P.PAUSED, P.CORRECTING, P.STOPPING, P.ERROR)
+
+COMMON_TRANSITIONS: dict[tuple[Phase, str], Phase] = {
+    (P.STARTING, "pause"): P.PAUSED,
+    (P.AUTONOMOUS, "pause"): P.PAUSED,
+    (P.PAUSED, "resume"): P.AUTONOMOUS,
+    (P.ESTOPPED, "resume"): P.AUTONOMOUS,
+    **{(phase, "stop"): P.STOPPING for phase in (P.STARTING, P.AUTONOMOUS, P.PAUSED, P.CORRECTING)},
+    (P.ESTOPPED, "stop"): P.STOPPED,  # after an estop the arm is not moved home automatically
+    (P.ERROR, "stop"): P.STOPPED,
+    **{(phase, "estop"): P.ESTOPPED for phase in _ALIVE},
+}
+"""(phase, command) -> next phase, for the commands every strategy understands."""
+
+ALREADY: dict[tuple[Phase, str], str] = {
+    (P.PAUSED, "pause"): "already paused",
+    (P.AUTONOMOUS, "resume"): "already running",
+    (P.STOPPING, "stop"): "already stopping",
+    (P.STOPPED, "stop"): "already stopped",
+    (P.ESTOPPED, "estop"): "already estopped",
+    (P.STOPPED, "estop"): "already stopped; the robot is not moving",
+}
+"""Repeating a command whose effect already holds is accepted and changes nothing (idempotent-safe)."""
+
+ActionHandler = Callable[[TickContext, Command], CommandResult]
+
+
+class Strategy:
+    """Shared machinery: command validation, phase side effects, the motion step per phase."""
+
+    name = "strategy"
+    transitions: Mapping[tuple[Phase, str], Phase] = COMMON_TRANSITIONS
+
+    def __init__(self) -> None:
+        self.actions: dict[str, ActionHandler] = {}
+
+    @property
+    def commands(self) -> frozenset[str]:
+        return frozenset({name for _, name in self.transitions} | set(self.actions))
+
+    # ------------------------------------------------------------ commands
+
+    def handle(self, ctx: TickContext, command: Command) -> CommandResult:
+        if command.name not in self.commands:
+            return self.reject(ctx, f"{command.name} is not available with the {self.name} strategy")
+        if command.name in self.actions:
+            return self.actions[command.name](ctx, command)
+        already = ALREADY.get((ctx.phase, command.name))
+        if already:
+            return CommandResult(True, ctx.phase, already)
+        target = self.transitions.get((ctx.phase, command.name))
+        if target is None:
+            return self.reject(ctx, self.why_not(ctx, command))
+        veto = self.veto(ctx, command, target)
+        if veto:
+            return self.reject(ctx, veto)
+        self.enter(ctx, target, command)
+        ctx.set_phase(target, cause=command.name, source=command.source)
+        return CommandResult(True, ctx.phase)
+
+    @staticmethod
+    def reject(ctx: TickContext, reason: str) -> CommandResult:
+        return CommandResult(False, ctx.phase, reason, status=409)
+
+    def why_not(self, ctx: TickContext, command: Command) -> str:
+        valid = sorted({phase.value for phase, name in self.transitions if name == command.name})
+        return f"cannot {command.name} while {ctx.phase.value} (valid while: {', '.join(valid)})"
+
+    def veto(self, ctx: TickContext, command: Command, target: Phase) -> str | None:
+        """A strategy may refuse an otherwise valid transition; return the reason."""
+        return None
+
+    def enter(self, ctx: TickContext, target: Phase, command: Command | None) -> None:
+        """Side effects of entering ``target`` (called before the phase changes)."""
+        if target in (P.PAUSED, P.ESTOPPED, P.STOPPING):
+            ctx.engine.pause()
+        if target is P.PAUSED:
+            steps.capture_hold_target(ctx)
+        elif target is P.AUTONOMOUS:
+            ctx.notice = None
+            ctx.hold_target = None
+            ctx.engine.reset()  # a chunk planned before the pause is stale
+            ctx.engine.resume()
+        elif target is P.ESTOPPED:
+            steps.estop_hold(ctx)
+        elif target is P.STOPPING:
+            ctx.stopping_from = None
+
+    def pause_on_its_own(self, ctx: TickContext, reason: str) -> None:
+        """The session pauses itself (stale input, inference error); the page shows ``reason``."""
+        ctx.notice = reason
+        self.enter(ctx, P.PAUSED, None)
+        ctx.set_phase(P.PAUSED, cause=reason)
+        ctx.events.publish("notice", level="warning", message=reason)
+
+    def request_stop(self, ctx: TickContext, cause: str) -> None:
+        target = self.transitions.get((ctx.phase, "stop"))
+        if target is not None:
+            self.enter(ctx, target, None)
+            ctx.set_phase(target, cause=cause)
+
+    # ---------------------------------------------------------------- ticks
+
+    def start(self, ctx: TickContext) -> None:
+        """Called once on the loop thread before the first tick."""
+
+    def finish(self, ctx: TickContext) -> None:
+        """Called once on the loop thread after the last tick (flush what the strategy holds)."""
+
+    def tick(self, ctx: TickContext) -> None:
+        if ctx.phase in (P.STOPPED, P.ERROR):
+            return
+        observation = steps.observe(ctx)
+        if ctx.initial_position is None:
+            ctx.initial_position = steps.current_position(ctx)
+        if ctx.phase is P.STARTING:
+            ctx.engine.resume()
+            ctx.set_phase(P.AUTONOMOUS, cause="started")
+        duration = ctx.config.duration
+        if duration > 0 and ctx.elapsed_s >= duration and ctx.phase not in (P.STOPPING, P.STOPPED):
+            self.request_stop(ctx, cause="duration elapsed")
+        action = self.motion(ctx, observation)
+        self.after_motion(ctx, observation, action)
+
+    def motion(self, ctx: TickContext, observation: dict[str, Any]) -> np.ndarray | None:
+        """Move the robot as the phase says; returns the action when a policy or human drove it."""
+        phase = ctx.phase
+        if phase is P.AUTONOMOUS:
+            stale = steps.stale_cameras(ctx)
+            if stale:
+                self.pause_on_its_own(ctx, f"paused: stale camera input {', '.join(stale)}")
+                return None
+            try:
+                return steps.drive_policy(ctx, observation)
+            except Exception as exc:
+                log.exception("inference failed")
+                self.pause_on_its_own(ctx, f"paused: inference failed: {exc}")
+                return None
+        if phase is P.PAUSED:
+            steps.hold(ctx)
+        elif phase is P.STOPPING:
+            if steps.return_home(ctx):
+                ctx.set_phase(P.STOPPED, cause="stopped")
+        return None
+
+    def after_motion(self, ctx: TickContext, observation: dict[str, Any], action: np.ndarray | None) -> None:
+        """Hook for recording strategies: runs after the robot was commanded this tick."""
+
+    def available(self, ctx: TickContext) -> list[str]:
+        """Commands that would do something in the current phase (the page enables exactly these).
+
+        Idempotent repeats (``pause`` while paused) are accepted too but are not listed here.
+        """
+        names = {name for (phase, name) in self.transitions if phase is ctx.phase}
+        names |= {name for name in self.actions if self.action_available(ctx, name)}
+        return sorted(names)
+
+    def action_available(self, ctx: TickContext, name: str) -> bool:
+        """Whether an action command (save, upload, ...) can run now."""
+        return True
+
+    def status(self) -> dict[str, Any]:
+        """Strategy-specific status fields merged into ``GET /api/v1/status``."""
+        return {}
+
+
+class BaseStrategy(Strategy):
+    """Policy only: the robot runs autonomously; nothing is recorded."""
+
+    name = "base"

@@ -1,0 +1,113 @@
+"""Shared steps every strategy's tick is built from: observe, drive, hold, return home, estop.
+
+Each step does one thing to the robot or the context; strategies only decide which steps run in
+which phase and what gets recorded.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from ..runtime.phases import Phase
+from .context import TickContext
+
+__all__ = [
+    "capture_hold_target",
+    "drive_policy",
+    "estop_hold",
+    "hold",
+    "observe",
+    "return_home",
+    "send",
+    "stale_cameras",
+]
+
+
+def observe(ctx: TickContext) -> dict:
+    """Read the robot; the observation is kept on the context for status and recording."""
+    observation = ctx.robot.get_observation()
+    ctx.observation = observation
+    ctx.observation_at = time.perf_counter()
+    return observation
+
+
+def stale_cameras(ctx: TickContext) -> list[str]:
+    """Cameras whose newest frame is older than the configured limit (or that have none)."""
+    limit_ms = ctx.config.loop.max_observation_age_ms
+    stale = []
+    for name, source in ctx.robot.cameras.items():
+        frame = source.latest()
+        age_ms = None if frame is None else (time.monotonic() - frame.captured_at) * 1000.0
+        if age_ms is None or age_ms > limit_ms:
+            stale.append(f"{name} ({'no frame' if age_ms is None else f'{age_ms:.0f} ms old'})")
+    return stale
+
+
+def send(ctx: TickContext, action: np.ndarray) -> np.ndarray:
+    """Send one action; returns what the robot actually accepted (after its own clipping)."""
+    sent = ctx.robot.send_action(ctx.layout.action_dict(action))
+    vector = ctx.layout.action_vector(sent)
+    ctx.last_sent = vector
+    return vector
+
+
+def current_position(ctx: TickContext) -> np.ndarray:
+    """Measured joint positions in action order (the robot's ``.pos`` readings)."""
+    assert ctx.observation is not None
+    return np.array([ctx.observation[name] for name in ctx.layout.action_names], dtype=np.float32)
+
+
+def capture_hold_target(ctx: TickContext) -> None:
+    """Freeze the arm where it is now (used when pausing)."""
+    ctx.hold_target = current_position(ctx) if ctx.observation is not None else ctx.last_sent
+
+
+def hold(ctx: TickContext) -> None:
+    """Keep commanding the held position."""
+    if ctx.hold_target is None:
+        capture_hold_target(ctx)
+    if ctx.hold_target is not None:
+        send(ctx, ctx.hold_target)
+
+
+def drive_policy(ctx: TickContext, observation: dict) -> np.ndarray | None:
+    """One autonomous tick: ask the engine for this tick's action and send it.
+
+    Returns the action actually sent, or None when the engine had nothing fresh (the robot then keeps
+    its last goal: a starved tick).
+    """
+    frame = ctx.layout.policy_observation(observation, ctx.config.task)
+    action = ctx.engine.next_action(frame)
+    if action is None:
+        return None
+    return send(ctx, action)
+
+
+def _min_jerk(fraction: float) -> float:
+    s = min(max(fraction, 0.0), 1.0)
+    return s * s * s * (10.0 - 15.0 * s + 6.0 * s * s)
+
+
+def return_home(ctx: TickContext) -> bool:
+    """Move smoothly (minimum-jerk) from where stopping began to the initial position; True when there."""
+    if ctx.initial_position is None or not ctx.config.return_to_initial_position:
+        return True
+    if ctx.stopping_from is None:
+        ctx.stopping_from = current_position(ctx)
+        ctx.stopping_started = ctx.now
+    fraction = (ctx.now - ctx.stopping_started) / ctx.config.return_duration_s
+    blend = _min_jerk(fraction)
+    send(ctx, ctx.stopping_from + (ctx.initial_position - ctx.stopping_from) * blend)
+    return fraction >= 1.0
+
+
+def estop_hold(ctx: TickContext) -> None:
+    """On entering estop: command the measured position once so the arm stops where it is."""
+    if ctx.observation is not None:
+        send(ctx, current_position(ctx))
+
+
+def phase_moves_robot(phase: Phase) -> bool:
+    return phase in (Phase.AUTONOMOUS, Phase.CORRECTING)

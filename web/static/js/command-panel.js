@@ -1,0 +1,71 @@
+// Command buttons and keyboard shortcuts; every input ends in controller.command(<explicit name>).
+import { isTyping, pauseToggleCommand } from './logic.js';
+
+export function CommandPanel(root, controller, dialog) {
+  const buttons = [...document.querySelectorAll('button[data-command]')];
+  let phase = 'starting';
+  let available = [];
+
+  function send(name, args = {}) {
+    return controller.command(name, args).then((ack) => {
+      if (!ack.accepted) flash(`${name}: ${ack.detail}`);
+      return ack;
+    }).catch((err) => flash(`${name}: ${err.message}`));
+  }
+
+  function flash(text) {
+    const banner = document.querySelector('[data-testid="banner"]');
+    banner.hidden = false;
+    banner.dataset.level = 'warning';
+    banner.textContent = text;
+  }
+
+  function confirmStop() {
+    if (dialog.open) return;
+    dialog.showModal();
+  }
+
+  dialog.querySelector('[data-testid="confirm-ok"]').addEventListener('click', () => {
+    dialog.close();
+    send('stop');
+  });
+  dialog.querySelector('[data-testid="confirm-cancel"]').addEventListener('click', () => dialog.close());
+
+  for (const button of buttons) {
+    button.addEventListener('click', () => {
+      const name = button.dataset.command;
+      if (name === 'stop') confirmStop();
+      else send(name);
+    });
+  }
+
+  controller.addEventListener('rc:state', ({ detail }) => {
+    phase = detail.phase;
+    available = detail.available_commands || [];
+    for (const button of buttons) {
+      const name = button.dataset.command;
+      button.disabled = name !== 'estop' && !available.includes(name);
+    }
+  });
+
+  document.addEventListener('keydown', (event) => {
+    if (isTyping(event) || event.repeat) return;
+    if (dialog.open) {
+      if (event.key === 'Enter') {
+        event.preventDefault();
+        dialog.querySelector('[data-testid="confirm-ok"]').click();
+      }
+      return; // Esc closes the dialog natively
+    }
+    if (event.code === 'Space') {
+      event.preventDefault();
+      const name = pauseToggleCommand(phase, available);
+      if (name) send(name);
+    } else if (event.key === 'Escape') {
+      event.preventDefault();
+      confirmStop();
+    }
+  });
+
+  return { send };
+}

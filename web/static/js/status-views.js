@@ -1,0 +1,75 @@
+// Views fed by controller events: phase, connection, banner, loop health, joints, event log.
+import { describeEvent, fmt } from './logic.js';
+
+const MAX_EVENTS = 60;
+
+export function PhaseView(el, controller) {
+  controller.addEventListener('rc:state', ({ detail }) => {
+    if (el.dataset.phase !== detail.phase) {
+      el.dataset.phase = detail.phase;
+      el.textContent = detail.phase;
+      document.body.dataset.phase = detail.phase;
+    }
+  });
+}
+
+export function ConnectionView(el, controller) {
+  const labels = { connecting: 'connecting…', connected: 'connected', disconnected: 'reconnecting…' };
+  controller.addEventListener('rc:connection', ({ detail }) => {
+    el.dataset.state = detail.state;
+    el.textContent = labels[detail.state] || detail.state;
+  });
+}
+
+export function BannerView(el, controller) {
+  controller.addEventListener('rc:state', ({ detail }) => {
+    const text = detail.error ? `Error: ${detail.error}` : detail.notice || '';
+    el.hidden = !text;
+    el.dataset.level = detail.error ? 'error' : 'warning';
+    if (el.textContent !== text) el.textContent = text;
+  });
+  controller.addEventListener('rc:connection', ({ detail }) => {
+    if (detail.state === 'disconnected') {
+      el.hidden = false;
+      el.dataset.level = 'error';
+      el.textContent = 'Connection to the console lost; reconnecting…';
+    }
+  });
+}
+
+export function HealthView(root, controller) {
+  const hz = root.querySelector('[data-testid="loop-hz"]');
+  const p99 = root.querySelector('[data-testid="loop-lateness-p99"]');
+  const overruns = root.querySelector('[data-testid="loop-overruns"]');
+  const policy = root.querySelector('[data-testid="policy-name"]');
+  const latency = root.querySelector('[data-testid="policy-latency"]');
+  controller.addEventListener('rc:state', ({ detail }) => {
+    hz.textContent = fmt(detail.loop.measured_hz, 1);
+    p99.textContent = fmt(detail.loop.lateness_ms.p99, 2);
+    overruns.textContent = String(detail.loop.overruns);
+    policy.textContent = detail.policy.name;
+    latency.textContent = `${fmt(detail.policy.latency_ms.p50, 0)} / ${fmt(detail.policy.latency_ms.p95, 0)}`;
+  });
+}
+
+export function JointsView(root, controller) {
+  const cells = new Map([...root.querySelectorAll('[data-joint]')].map((td) => [td.dataset.joint, td]));
+  controller.addEventListener('rc:state', ({ detail }) => {
+    for (const [name, value] of Object.entries(detail.robot.joints)) {
+      const cell = cells.get(name);
+      if (cell) cell.textContent = fmt(value, 1);
+    }
+  });
+}
+
+export function EventLog(el, controller) {
+  controller.addEventListener('rc:event', ({ detail }) => {
+    const item = document.createElement('li');
+    item.dataset.kind = detail.kind;
+    item.dataset.seq = String(detail.seq);
+    const time = new Date(detail.time * 1000).toLocaleTimeString();
+    item.textContent = `${time}  ${describeEvent(detail)}`;
+    el.prepend(item);
+    while (el.children.length > MAX_EVENTS) el.lastElementChild.remove();
+  });
+}
