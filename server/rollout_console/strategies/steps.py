@@ -90,17 +90,29 @@ def _min_jerk(fraction: float) -> float:
     return s * s * s * (10.0 - 15.0 * s + 6.0 * s * s)
 
 
+SETTLE_TOLERANCE = 1.0  # joint units: "arrived" when every joint is this close to home
+SETTLE_TIMEOUT_S = 1.5
+
+
 def return_home(ctx: TickContext) -> bool:
-    """Move smoothly (minimum-jerk) from where stopping began to the initial position; True when there."""
+    """Move smoothly (minimum-jerk) from where stopping began to the initial position.
+
+    Returns True once the arm has arrived (every joint within SETTLE_TOLERANCE) or, if it cannot
+    get there, after SETTLE_TIMEOUT_S of holding the home goal, so a stop always finishes.
+    """
     if ctx.initial_position is None or not ctx.config.return_to_initial_position:
         return True
     if ctx.stopping_from is None:
         ctx.stopping_from = current_position(ctx)
         ctx.stopping_started = ctx.now
-    fraction = (ctx.now - ctx.stopping_started) / ctx.config.return_duration_s
+    elapsed = ctx.now - ctx.stopping_started
+    fraction = elapsed / ctx.config.return_duration_s
     blend = _min_jerk(fraction)
     send(ctx, ctx.stopping_from + (ctx.initial_position - ctx.stopping_from) * blend)
-    return fraction >= 1.0
+    if fraction < 1.0:
+        return False
+    arrived = bool(np.max(np.abs(current_position(ctx) - ctx.initial_position)) <= SETTLE_TOLERANCE)
+    return arrived or elapsed >= ctx.config.return_duration_s + SETTLE_TIMEOUT_S
 
 
 def estop_hold(ctx: TickContext) -> None:

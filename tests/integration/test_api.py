@@ -1,0 +1,109 @@
+"""The HTTP API against a real uvicorn server on loopback, serving a real session on the sim robot."""
+
+from __future__ import annotations
+
+import pytest
+
+from helpers import config, live_server, wait_until
+
+
+@pytest.fixture(scope="module")
+def server():
+    with live_server(config("--return_duration_s=0.5")) as live:
+        yield live
+
+
+@pytest.fixture
+def client(server):
+    with server.client() as c:
+        wait_until(lambda: c.get("/api/v1/status").json()["phase"] == "autonomous", message="autonomous")
+        yield c
+        phase = c.get("/api/v1/status").json()["phase"]
+        if phase in ("paused", "estopped"):
+            c.post("/api/v1/commands/resume")
+
+
+def test_health_config_cameras(client) -> None:
+    health = client.get("/healthz").json()
+    assert health["ok"] is True and health["phase"] == "autonomous"
+    cfg = client.get("/api/v1/config").json()
+    assert cfg["robot"]["type"] == "sim" and cfg["strategy"]["type"] == "base" and cfg["fps"] == 30
+    assert cfg["server"]["host"] == "127.0.0.1"
+    cams = client.get("/api/v1/cameras").json()
+    assert [c["name"] for c in cams] == ["front", "top"]
+    assert cams[0]["width"] == 160 and cams[0]["stream"] == "/api/v1/cameras/front/ws"
+
+
+def test_status_has_every_documented_field(client) -> None:
+    wait_until(lambda: client.get("/api/v1/status").json()["loop"]["measured_hz"], message="rate")
+    s = client.get("/api/v1/status").json()
+    assert s["strategy"] == "base" and s["phase"] == "autonomous" and s["fps"] == 30
+    assert set(s["loop"]) >= {"measured_hz", "lateness_ms", "overruns", "ticks"}
+    assert set(s["loop"]["lateness_ms"]) == {"p50", "p99", "max"}
+    assert len(s["robot"]["joints"]) == 6 and all(k.endswith(".pos") for k in s["robot"]["joints"])
+    for cam in ("front", "top"):
+        assert set(s["cameras"][cam]) >= {"fps", "age_ms", "width", "height"}
+    assert s["policy"]["name"] == "scripted_expert" and set(s["policy"]["latency_ms"]) == {"p50", "p95"}
+    assert s["error"] is None
+
+
+def test_every_command_path(client) -> None:
+    ok = client.post("/api/v1/commands/pause")
+    assert ok.status_code == 200 and ok.json() == {"accepted": True, "phase": "paused", "detail": None}
+    again = client.post("/api/v1/commands/pause", json={})
+    assert again.status_code == 200 and again.json()["detail"] == "already paused"
+    assert client.post("/api/v1/commands/resume").json()["phase"] == "autonomous"
+    for name in ("takeover", "handback", "mark", "save", "discard", "upload"):
+        refused = client.post(f"/api/v1/commands/{name}")
+        assert refused.status_code == 409, name
+        assert "not available with the base strategy" in refused.json()["detail"]
+    unknown = client.post("/api/v1/commands/teleport")
+    assert unknown.status_code == 404 and "unknown command" in unknown.json()["detail"]
+    bad_body = client.post("/api/v1/commands/pause", json={"speed": 3})
+    assert bad_body.status_code == 422
+    bad_json = client.post("/api/v1/commands/pause", content=b"{not json", headers={"content-type": "application/json"})
+    assert bad_json.status_code == 422
+    assert client.get("/api/v1/status").json()["phase"] == "autonomous", "refused commands changed nothing"
+    assert client.post("/api/v1/commands/estop").json()["phase"] == "estopped"
+    assert client.post("/api/v1/commands/pause").status_code == 409
+    assert client.post("/api/v1/commands/resume").json()["phase"] == "autonomous"
+
+
+def test_events_endpoint_replays_since(client) -> None:
+    start = client.get("/api/v1/events").json()["last_seq"]
+    client.post("/api/v1/commands/pause")
+    client.post("/api/v1/commands/resume")
+    body = client.get(f"/api/v1/events?since={start}").json()
+    kinds = [e["kind"] for e in body["data"]]
+    assert kinds.count("phase_changed") == 2 and kinds.count("command") == 2
+    assert body["count"] == len(body["data"]) and body["data"][0]["seq"] == start + 1
+
+
+def test_openapi_documents_every_route(client) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    for path in ("/healthz", "/api/v1/status", "/api/v1/config", "/api/v1/cameras", "/api/v1/events",
+                 "/api/v1/commands/pause", "/api/v1/commands/estop", "/api/v1/cameras/{name}/snapshot.jpg"):
+        assert path in paths, path
+    pause = paths["/api/v1/commands/pause"]["post"]
+    assert {"200", "409", "422", "503"} <= set(pause["responses"])
+    assert client.get("/docs").status_code == 200
+
+
+def test_snapshot_is_a_jpeg_of_the_configured_size(client) -> None:
+    import cv2
+    import numpy as np
+
+    response = client.get("/api/v1/cameras/top/snapshot.jpg")
+    assert response.status_code == 200 and response.headers["content-type"] == "image/jpeg"
+    image = cv2.imdecode(np.frombuffer(response.content, np.uint8), cv2.IMREAD_COLOR)
+    assert image.shape == (120, 160, 3) and float(response.headers["x-capture-time"]) > 0
+    assert client.get("/api/v1/cameras/nope/snapshot.jpg").status_code == 404
+
+
+def test_page_is_served_with_stable_selectors(client) -> None:
+    html = client.get("/").text
+    for selector in ('data-testid="phase"', 'data-camera="front"', 'data-camera="top"', 'data-command="pause"',
+                     'data-command="resume"', 'data-command="stop"', 'data-command="estop"',
+                     'data-testid="loop-hz"', 'data-testid="loop-lateness-p99"', 'data-joint="gripper.pos"'):
+        assert selector in html, selector
+    assert client.get("/static/js/main.js").status_code == 200

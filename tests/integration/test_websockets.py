@@ -1,0 +1,142 @@
+"""WS /api/v1/ws (state, events, commands, acks, malformed input) and the camera preview streams."""
+
+from __future__ import annotations
+
+import json
+import struct
+import time
+
+import cv2
+import numpy as np
+import pytest
+from websockets.exceptions import ConnectionClosed
+from websockets.sync.client import connect
+
+from helpers import config, live_server, wait_until
+
+
+@pytest.fixture(scope="module")
+def server():
+    with live_server(config("--return_duration_s=0.5")) as live:
+        wait_until(lambda: live.session.phase.value == "autonomous")
+        yield live
+
+
+def _receive_until(ws, predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = json.loads(ws.recv(timeout=max(0.01, deadline - time.monotonic())))
+        if predicate(message):
+            return message
+    raise AssertionError("expected message not received")
+
+
+def test_hello_then_state_at_10_hz(server) -> None:
+    with connect(server.ws_url + "/api/v1/ws") as ws:
+        hello = json.loads(ws.recv(timeout=5))
+        assert hello["type"] == "hello" and hello["strategy"] == "base" and "pause" in hello["commands"]
+        states = []
+        start = time.monotonic()
+        while time.monotonic() - start < 1.05:
+            message = json.loads(ws.recv(timeout=2))
+            if message["type"] == "state":
+                states.append(message)
+        assert len(states) >= 9, f"only {len(states)} states in one second"
+        assert states[-1]["phase"] == "autonomous" and "loop" in states[-1] and "joints" in states[-1]["robot"]
+
+
+def test_command_ack_and_events_in_order(server) -> None:
+    with connect(server.ws_url + "/api/v1/ws") as ws:
+        ws.send(json.dumps({"type": "command", "name": "pause", "id": "a1"}))
+        seen: list[dict] = []
+        _receive_until(ws, lambda m: seen.append(m) or m["type"] == "ack")
+        ack = seen[-1]
+        assert ack == {"type": "ack", "id": "a1", "accepted": True, "status": 200, "phase": "paused", "detail": None}
+        event = next(m for m in seen if m["type"] == "event" and m["kind"] == "phase_changed")
+        assert event["data"]["phase"] == "paused" and event["data"]["source"] == "ws" and event["seq"] > 0
+        ws.send(json.dumps({"type": "command", "name": "takeover", "id": 7}))
+        refused = _receive_until(ws, lambda m: m["type"] == "ack")
+        assert refused["id"] == 7 and refused["accepted"] is False and refused["status"] == 409
+        ws.send(json.dumps({"type": "command", "name": "warp", "id": "x"}))
+        unknown = _receive_until(ws, lambda m: m["type"] == "ack")
+        assert unknown["accepted"] is False and unknown["status"] == 404
+        ws.send(json.dumps({"type": "command", "name": "resume", "id": "a2"}))
+        assert _receive_until(ws, lambda m: m["type"] == "ack")["phase"] == "autonomous"
+
+
+def test_malformed_messages_get_an_error_and_the_socket_stays_open(server) -> None:
+    with connect(server.ws_url + "/api/v1/ws") as ws:
+        for bad in ("not json", "[1, 2]", json.dumps({"type": "dance"}), json.dumps({"type": "command", "name": 3})):
+            ws.send(bad)
+            error = _receive_until(ws, lambda m: m["type"] == "error")
+            assert error["detail"]
+        ws.send(b"\x00\x01")
+        assert "binary" in _receive_until(ws, lambda m: m["type"] == "error")["detail"]
+        ws.send(json.dumps({"type": "ping", "id": 1}))
+        assert _receive_until(ws, lambda m: m["type"] == "pong")["id"] == 1
+
+
+def test_reconnecting_client_replays_missed_events(server) -> None:
+    with connect(server.ws_url + "/api/v1/ws") as ws:
+        seq = json.loads(ws.recv(timeout=5))["event_seq"]
+    server.session.submit("pause", source="script")
+    server.session.submit("resume", source="script")
+    with connect(server.ws_url + f"/api/v1/ws?since={seq}") as ws:
+        replayed = []
+        while len([m for m in replayed if m.get("kind") == "phase_changed"]) < 2:
+            message = json.loads(ws.recv(timeout=5))
+            if message["type"] == "event":
+                replayed.append(message)
+        seqs = [m["seq"] for m in replayed]
+        assert seqs == sorted(seqs) and seqs[0] == seq + 1 and len(set(seqs)) == len(seqs)
+
+
+def _frames(server, name: str, count: int) -> list[tuple[int, float, np.ndarray]]:
+    frames = []
+    with connect(server.ws_url + f"/api/v1/cameras/{name}/ws") as ws:
+        while len(frames) < count:
+            packet = ws.recv(timeout=5)
+            assert isinstance(packet, bytes)
+            magic, seq, captured = struct.unpack("<4sId", packet[:16])
+            assert magic == b"RCJ1"
+            image = cv2.imdecode(np.frombuffer(packet[16:], np.uint8), cv2.IMREAD_COLOR)
+            frames.append((seq, captured, image))
+    return frames
+
+
+def test_camera_stream_is_jpeg_of_the_configured_size_and_changes(server) -> None:
+    frames = _frames(server, "front", 8)
+    for seq, captured, image in frames:
+        assert image is not None and image.shape == (120, 160, 3)
+        assert abs(time.time() - captured) < 5.0
+    seqs = [f[0] for f in frames]
+    assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs)
+    assert not np.array_equal(frames[0][2], frames[-1][2]), "frames must change over time"
+
+
+def test_one_encode_per_frame_whatever_the_viewer_count(server) -> None:
+    hub = server.app_hubs if hasattr(server, "app_hubs") else None
+    from rollout_console.api.preview import PreviewHubs  # noqa: F401  (type of app.state.hubs)
+
+    hubs = server.server.config.app.state.hubs
+    top = hubs.get("top")
+    encodes_before = top.encodes
+    frames = _frames(server, "top", 10)
+    assert len(frames) == 10
+    assert hub is None and top.encodes - encodes_before >= 10
+    # four simultaneous viewers share the encodes: each frame is encoded once
+    from concurrent.futures import ThreadPoolExecutor
+
+    start_encodes = top.encodes
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: _frames(server, "top", 15), range(4)))
+    encoded = top.encodes - start_encodes
+    delivered = max(f[-1][0] for f in results) - min(f[0][0] for f in results) + 1
+    assert encoded <= delivered + 2, f"{encoded} encodes for {delivered} distinct frames"
+
+
+def test_unknown_camera_closes_with_4404(server) -> None:
+    with connect(server.ws_url + "/api/v1/cameras/nope/ws") as ws:
+        with pytest.raises(ConnectionClosed) as info:
+            ws.recv(timeout=5)
+    assert info.value.rcvd.code == 4404

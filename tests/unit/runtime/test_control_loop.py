@@ -1,0 +1,101 @@
+"""Deadline pacing, overrun accounting and shutdown of the ControlLoop (structure, not absolute speed)."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from rollout_console.runtime.control_loop import ControlLoop
+from rollout_console.runtime.timing import SlidingWindow, TickTiming
+
+
+def _run(period: float, ticks: int, tick_fn=None) -> tuple[ControlLoop, list[TickTiming]]:
+    seen: list[TickTiming] = []
+
+    def tick(timing: TickTiming) -> bool:
+        seen.append(timing)
+        if tick_fn:
+            tick_fn(timing)
+        return len(seen) < ticks
+
+    loop = ControlLoop(period, tick, window_ticks=1000)
+    loop.start()
+    assert loop.join(timeout=30)
+    return loop, seen
+
+
+def test_deadlines_are_absolute_and_do_not_drift() -> None:
+    period = 0.01
+    loop, seen = _run(period, 60)
+    deadlines = np.array([t.deadline for t in seen])
+    # every deadline is start + k * period exactly: no accumulated drift, whatever the wake jitter was
+    assert np.allclose(np.diff(deadlines), period, atol=1e-9)
+    assert all(t.wake >= t.deadline for t in seen)
+    assert loop.stats.ticks == 60 and loop.stats.overruns == 0
+
+
+def test_overrun_skips_missed_deadlines_instead_of_bursting() -> None:
+    period = 0.02
+
+    def slow_third(timing: TickTiming) -> None:
+        if timing.index == 3:
+            time.sleep(period * 3.5)  # runs past 3 deadlines
+
+    loop, seen = _run(period, 10, slow_third)
+    assert loop.stats.overruns >= 1
+    assert loop.stats.skipped_deadlines >= 2
+    # the tick after the overrun is scheduled on the grid, not immediately replayed several times
+    after = [t for t in seen if t.index > 3]
+    gaps = np.diff([t.deadline for t in after])
+    assert np.allclose(gaps, period, atol=1e-9)
+    assert after[0].deadline - seen[3].deadline >= 3 * period
+
+
+def test_stats_summary_reports_rate_and_lateness() -> None:
+    loop, _ = _run(0.01, 50)
+    summary = loop.stats.summary()
+    assert summary["ticks"] == 50
+    assert summary["measured_hz"] is not None and 40 < summary["measured_hz"] < 120
+    assert set(summary["lateness_ms"]) == {"p50", "p99", "max"}
+    assert summary["lateness_ms"]["p50"] <= summary["lateness_ms"]["max"]
+
+
+def test_request_stop_ends_the_loop() -> None:
+    stopped = threading.Event()
+    loop = ControlLoop(0.005, lambda t: True, window_ticks=100, on_exit=lambda err: stopped.set())
+    loop.start()
+    time.sleep(0.05)
+    loop.request_stop()
+    assert loop.join(timeout=5) and stopped.wait(1)
+
+
+def test_tick_exception_is_reported_not_swallowed() -> None:
+    errors: list[BaseException | None] = []
+
+    def boom(timing: TickTiming) -> bool:
+        raise RuntimeError("tick exploded")
+
+    loop = ControlLoop(0.005, boom, window_ticks=10, on_exit=errors.append)
+    loop.start()
+    assert loop.join(timeout=5)
+    assert len(errors) == 1 and isinstance(errors[0], RuntimeError)
+
+
+def test_invalid_period() -> None:
+    with pytest.raises(ValueError):
+        ControlLoop(0, lambda t: True, window_ticks=10)
+
+
+def test_sliding_window_keeps_only_the_newest_values() -> None:
+    window = SlidingWindow(4)
+    for value in range(10):
+        window.add(float(value))
+    assert list(window.values()) == [6.0, 7.0, 8.0, 9.0]
+    assert window.max() == 9.0 and len(window) == 4
+    p50, p99 = window.percentiles(50, 99)
+    assert p50 == pytest.approx(7.5) and p99 is not None and p99 <= 9.0
+    window.clear()
+    assert window.percentiles(50) == [None]
