@@ -53,7 +53,7 @@ def create_app(config: RolloutConsoleConfig, session: Session | None = None, *, 
     app.state.session = the_session
     app.state.config = config
     app.state.hubs = PreviewHubs(the_session.cameras, quality=config.server.preview_jpeg_quality)
-    app.state.status_cache = StatusCache(the_session)
+    app.state.status_cache = StatusCache(the_session, app.state.hubs)
     app.include_router(health.router)
     app.include_router(session_routes.router)
     app.include_router(commands.router)

@@ -18,6 +18,7 @@ __all__ = [
     "LoopStatus",
     "Percentiles",
     "PolicyStatus",
+    "PreviewStatus",
     "StatusPublic",
 ]
 
@@ -100,6 +101,12 @@ class RobotStatus(BaseModel):
     joints: dict[str, float] = Field(description='Measured joint positions, "<joint>.pos": value')
 
 
+class PreviewStatus(BaseModel):
+    viewers: int
+    encodes: int = Field(description="JPEG encodes since start (one per frame, shared by all viewers)")
+    encodes_per_s: float
+
+
 class StatusPublic(BaseModel):
     """Snapshot of the session; strategies add their own fields (recording, upload, ...)."""
 
@@ -121,6 +128,7 @@ class StatusPublic(BaseModel):
     commands: list[str] = Field(description="Commands this strategy understands")
     available_commands: list[str] = Field(description="Commands that would be accepted right now")
     event_seq: int = Field(description="Sequence number of the newest event")
+    previews: dict[str, PreviewStatus] = Field(default_factory=dict, description="Camera preview encoders")
 
 
 class CameraInfo(BaseModel):

@@ -7,13 +7,15 @@ import time
 from typing import Any
 
 from ..runtime.session import Session
+from .preview import PreviewHubs
 
 __all__ = ["StatusCache"]
 
 
 class StatusCache:
-    def __init__(self, session: Session, max_age_s: float = 0.05) -> None:
+    def __init__(self, session: Session, hubs: PreviewHubs | None = None, max_age_s: float = 0.05) -> None:
         self._session = session
+        self._hubs = hubs
         self._max_age = max_age_s
         self._value: dict[str, Any] | None = None
         self._at = 0.0
@@ -23,6 +25,9 @@ class StatusCache:
         with self._lock:
             now = time.monotonic()
             if fresh or self._value is None or now - self._at > self._max_age:
-                self._value = self._session.status()
+                value = self._session.status()
+                if self._hubs is not None:
+                    value["previews"] = self._hubs.stats()
+                self._value = value
                 self._at = now
             return self._value

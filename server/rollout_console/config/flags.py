@@ -22,7 +22,14 @@ from pydantic.fields import FieldInfo
 from ..errors import ConfigError
 from .root import RolloutConsoleConfig
 
-__all__ = ["flag_names", "help_text", "load_config", "parse_flags", "validation_error_to_config_error"]
+__all__ = [
+    "flag_names",
+    "help_text",
+    "load_config",
+    "parse_flags",
+    "validation_error_to_config_error",
+    "walk_options",
+]
 
 _NULLS = {"null", "none", "~"}
 
@@ -214,7 +221,7 @@ def _default_text(field: FieldInfo) -> str:
     return "null" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
 
 
-def _walk(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str, str, str]]:
+def walk_options(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str, str, str]]:
     """Yield (flag, type label, default, description) rows, recursing into nested models."""
     for name, field in model.model_fields.items():
         flag = f"{prefix}{name}"
@@ -226,14 +233,14 @@ def _walk(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str, str, 
             optional = field.default is None
             note = " (set any of these to enable)" if optional else ""
             yield f"{flag}.*", "", "", (field.description or variants[0].__doc__ or "").strip() + note
-            yield from _walk(variants[0], f"{flag}.")
+            yield from walk_options(variants[0], f"{flag}.")
             continue
         types_ = [v.model_fields["type"].default for v in variants]
         default = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
         default_type = getattr(default, "type", "null")
         yield f"{flag}.type", "{" + ",".join(types_) + "}", str(default_type), field.description or ""
         for variant in variants:
-            rows = list(_walk(variant, f"{flag}."))
+            rows = list(walk_options(variant, f"{flag}."))
             rows = [row for row in rows if row[0] != f"{flag}.type"]
             doc = (variant.__doc__ or "").strip().splitlines()[0] if variant.__doc__ else ""
             yield f"  [{flag}.type={variant.model_fields['type'].default}]", "", "", doc
@@ -242,7 +249,7 @@ def _walk(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str, str, 
 
 def flag_names() -> list[str]:
     """Every valid flag, for suggestions."""
-    return [row[0] for row in _walk(RolloutConsoleConfig, "--") if not row[0].startswith(" ")]
+    return [row[0] for row in walk_options(RolloutConsoleConfig, "--") if not row[0].startswith(" ")]
 
 
 def help_text(program: str = "rollout-console") -> str:
@@ -255,7 +262,7 @@ def help_text(program: str = "rollout-console") -> str:
         "",
         f"  {'--config=FILE':<46} YAML or JSON file with options",
     ]
-    for flag, label, default, description in _walk(RolloutConsoleConfig, "--"):
+    for flag, label, default, description in walk_options(RolloutConsoleConfig, "--"):
         if flag.startswith(" "):
             lines.append(f"\n {flag.strip()}  {description}")
             continue

@@ -202,8 +202,9 @@ class Session:
             except Exception as exc:
                 log.exception("command %s failed", command.name)
                 result = CommandResult(False, self.ctx.phase, f"{command.name} failed: {exc}", status=409)
+            latency_ms = round((time.monotonic() - command.created) * 1000.0, 3)
             self.events.publish("command", name=command.name, accepted=result.accepted, detail=result.detail,
-                                source=command.source, phase=result.phase.value)
+                                source=command.source, phase=result.phase.value, latency_ms=latency_ms)
             future.set_result(result)
 
     # ---------------------------------------------------------------- loop
