@@ -64,11 +64,15 @@ class LiveServer:
 
 
 @contextlib.contextmanager
-def live_server(cfg: RolloutConsoleConfig) -> Iterator[LiveServer]:
-    """A real uvicorn server on a free loopback port, serving a real session on the sim robot."""
+def live_server(cfg: RolloutConsoleConfig, **app_options: Any) -> Iterator[LiveServer]:
+    """A real uvicorn server on a free loopback port, serving a real session on the sim robot.
+
+    ``app_options`` go to create_app (e.g. ``access=`` to test token rules, ``pedal=``).
+    """
     port = free_port()
     session = build_session(cfg)
-    app = create_app(cfg, session)
+    options = {key: (value(port) if key == "access" and callable(value) else value) for key, value in app_options.items()}
+    app = create_app(cfg, session, **options)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
                                            timeout_graceful_shutdown=3))
     thread = threading.Thread(target=server.run, name="test-uvicorn", daemon=True)

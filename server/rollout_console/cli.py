@@ -16,9 +16,11 @@ from collections.abc import Sequence
 import uvicorn
 
 from . import __version__
+from .api.auth import AccessPolicy
 from .config import RolloutConsoleConfig, help_text, load_config
 from .errors import ConfigError, ConsoleError
 from .runtime.builder import build_session
+from .runtime.session import Session
 
 __all__ = ["main"]
 
@@ -50,13 +52,19 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{exc.strerror}", file=sys.stderr)
         return 1
     try:
+        access = AccessPolicy.from_host(config.server.host, sock.getsockname()[1], config=config.server.auth)
+    except ConfigError as exc:
+        print(f"rollout-console: error: {exc}", file=sys.stderr)
+        sock.close()
+        return 2
+    try:
         session.start()
     except ConsoleError as exc:
         print(f"rollout-console: error: {exc}", file=sys.stderr)
         sock.close()
         session.shutdown()
         return 1
-    return _serve(config, session, sock)
+    return _serve(config, session, sock, access)
 
 
 def _bind(config: RolloutConsoleConfig) -> socket.socket:
@@ -69,12 +77,10 @@ def _bind(config: RolloutConsoleConfig) -> socket.socket:
     return sock
 
 
-def _serve(config: RolloutConsoleConfig, session: object, sock: socket.socket) -> int:
+def _serve(config: RolloutConsoleConfig, session: Session, sock: socket.socket, access: AccessPolicy) -> int:
     from .api import create_app
-    from .runtime.session import Session
 
-    assert isinstance(session, Session)
-    app = create_app(config, session, start_session=False)
+    app = create_app(config, session, start_session=False, access=access)
     server = uvicorn.Server(
         uvicorn.Config(app, log_level=config.server.log_level, timeout_graceful_shutdown=5, ws_ping_interval=20)
     )
@@ -91,10 +97,10 @@ def _serve(config: RolloutConsoleConfig, session: object, sock: socket.socket) -
         while not server.started and not serving.done():
             await asyncio.sleep(0.05)
         if server.started:
-            host, port = sock.getsockname()[:2]
-            shown = f"[{host}]" if ":" in host else host
-            print(f"rollout-console: open http://{shown}:{port}/  (strategy {session.strategy.name}, "
-                  f"robot {session.robot.name}, policy {session.ctx.engine.policy_name})", flush=True)
+            for line in access.startup_lines():  # to the terminal only: it may carry the token
+                print(line, flush=True)
+            print(f"rollout-console: strategy {session.strategy.name}, robot {session.robot.name}, "
+                  f"policy {session.ctx.engine.policy_name}", flush=True)
         await serving
 
     try:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..runtime.session import Session
@@ -13,9 +14,11 @@ __all__ = ["StatusCache"]
 
 
 class StatusCache:
-    def __init__(self, session: Session, hubs: PreviewHubs | None = None, max_age_s: float = 0.05) -> None:
+    def __init__(self, session: Session, hubs: PreviewHubs | None = None,
+                 extras: Mapping[str, Callable[[], Any]] | None = None, max_age_s: float = 0.05) -> None:
         self._session = session
         self._hubs = hubs
+        self._extras = dict(extras or {})
         self._max_age = max_age_s
         self._value: dict[str, Any] | None = None
         self._at = 0.0
@@ -28,6 +31,8 @@ class StatusCache:
                 value = self._session.status()
                 if self._hubs is not None:
                     value["previews"] = self._hubs.stats()
+                for key, produce in self._extras.items():
+                    value[key] = produce()
                 self._value = value
                 self._at = now
             return self._value

@@ -3,6 +3,7 @@
 from .base import StrictModel
 from .flags import flag_names, help_text, load_config, parse_flags
 from .hardware import SIM_CAMERA_VIEWS, RobotConfig, SimRobotConfig, SimTeleopConfig, TeleopConfig
+from .inputs import AuthConfig, LeaseConfig, PedalConfig
 from .inference import InferenceConfig, SyncInferenceConfig
 from .policy import PolicyConfig, ScriptedPolicyConfig
 from .root import LoopConfig, RolloutConsoleConfig, ServerConfig
@@ -10,9 +11,12 @@ from .strategy import BaseStrategyConfig, StrategyConfig
 
 __all__ = [
     "SIM_CAMERA_VIEWS",
+    "AuthConfig",
     "BaseStrategyConfig",
     "InferenceConfig",
+    "LeaseConfig",
     "LoopConfig",
+    "PedalConfig",
     "PolicyConfig",
     "RobotConfig",
     "RolloutConsoleConfig",

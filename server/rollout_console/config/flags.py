@@ -232,7 +232,8 @@ def walk_options(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str
         if len(variants) == 1 and "type" not in variants[0].model_fields:
             optional = field.default is None
             note = " (set any of these to enable)" if optional else ""
-            yield f"{flag}.*", "", "", (field.description or variants[0].__doc__ or "").strip() + note
+            summary = field.description or (variants[0].__doc__ or "").strip().splitlines()[0]
+            yield f"{flag}.*", "", "", summary.strip() + note
             yield from walk_options(variants[0], f"{flag}.")
             continue
         types_ = [v.model_fields["type"].default for v in variants]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from .base import StrictModel
-from .hardware import RobotConfig, SimRobotConfig
+from .hardware import RobotConfig, SimRobotConfig, SimTeleopConfig, TeleopConfig
 from .inference import InferenceConfig, SyncInferenceConfig
+from .inputs import AuthConfig, LeaseConfig, PedalConfig
 from .policy import PolicyConfig, ScriptedPolicyConfig
 from .strategy import BaseStrategyConfig, StrategyConfig
 
@@ -19,6 +20,7 @@ class ServerConfig(StrictModel):
     host: str = Field("127.0.0.1", description="Address to bind; anything but loopback requires a token")
     port: int = Field(8000, ge=0, le=65535, description="TCP port (0 picks a free one)")
     log_level: str = Field("info", description="uvicorn log level (debug, info, warning, error)")
+    auth: AuthConfig = Field(default_factory=AuthConfig)
     preview_jpeg_quality: int = Field(80, ge=10, le=100, description="JPEG quality of camera previews")
     exit_when_stopped: bool = Field(
         True, description="Exit the process once the session has stopped (after a short linger)"
@@ -47,6 +49,9 @@ class RolloutConsoleConfig(StrictModel):
     """Everything a session needs; every field is also a ``--dotted.flag``."""
 
     robot: RobotConfig = Field(default_factory=SimRobotConfig)
+    teleop: TeleopConfig | None = Field(
+        None, description="Leader arm for corrections (default: the simulated leader with the sim robot)"
+    )
     policy: PolicyConfig = Field(default_factory=ScriptedPolicyConfig)
     strategy: StrategyConfig = Field(default_factory=BaseStrategyConfig)
     inference: InferenceConfig = Field(default_factory=SyncInferenceConfig)
@@ -58,4 +63,12 @@ class RolloutConsoleConfig(StrictModel):
     )
     return_duration_s: float = Field(3.0, gt=0, le=60, description="Duration of the return to the start pose")
     loop: LoopConfig = Field(default_factory=LoopConfig)
+    pedal: PedalConfig = Field(default_factory=PedalConfig)
+    lease: LeaseConfig = Field(default_factory=LeaseConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
+
+    @model_validator(mode="after")
+    def _defaults_that_depend_on_the_robot(self) -> RolloutConsoleConfig:
+        if self.teleop is None and self.robot.type == "sim":
+            object.__setattr__(self, "teleop", SimTeleopConfig())
+        return self

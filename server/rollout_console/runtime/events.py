@@ -39,7 +39,7 @@ class EventBus:
     def last_seq(self) -> int:
         return self._seq
 
-    def publish(self, kind: str, **data: Any) -> Event:
+    def publish(self, kind: str, /, **data: Any) -> Event:
         with self._lock:
             self._seq += 1
             event = Event(self._seq, kind, data)

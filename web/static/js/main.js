@@ -2,6 +2,8 @@
 import { CameraView } from './camera-view.js';
 import { CommandPanel } from './command-panel.js';
 import { Controller } from './controller.js';
+import { InputsPanel } from './inputs-panel.js';
+import { LeasePanel } from './lease-panel.js';
 import { BannerView, ConnectionView, EventLog, HealthView, JointsView, PhaseView } from './status-views.js';
 
 const controller = new Controller();
@@ -14,6 +16,8 @@ HealthView(document, controller);
 JointsView(document, controller);
 EventLog($('[data-testid="events"]'), controller);
 CommandPanel($('.command-panel'), controller, $('[data-testid="confirm-dialog"]'));
+LeasePanel($('.lease-panel'), controller);
+InputsPanel($('.inputs-panel'), controller);
 document.querySelectorAll('[data-camera]').forEach((el) => CameraView(el));
 
 window.rolloutConsole = controller; // for debugging from the browser console

@@ -8,6 +8,7 @@ import contextlib
 from fastapi import APIRouter, HTTPException, WebSocket
 from fastapi.responses import Response
 
+from ..access import admit_websocket
 from ..deps import HubsDep
 from ..preview import HEADER, PreviewHubs
 
@@ -16,6 +17,8 @@ router = APIRouter()
 
 @router.websocket("/api/v1/cameras/{name}/ws")
 async def camera_socket(websocket: WebSocket, name: str) -> None:
+    if await admit_websocket(websocket) is None:
+        return
     hubs: PreviewHubs = websocket.app.state.hubs
     hub = hubs.get(name)
     await websocket.accept()

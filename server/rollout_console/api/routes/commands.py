@@ -5,12 +5,13 @@ from __future__ import annotations
 import inspect
 from typing import Annotated, Any, Optional
 
-from fastapi import APIRouter, Body, Header
+from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from ...runtime.commands import COMMAND_NAMES, CommandResult
 from ...runtime.session import Session
+from ..access import Caller, authorize_command
 from ..deps import SessionDep
 from ..schemas import CommandAccepted, EmptyBody, ErrorDetail
 
@@ -33,8 +34,10 @@ COMMAND_BODIES: dict[str, type[BaseModel]] = {}
 """Commands that take arguments; every other command accepts an empty object or no body."""
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
+    403: {"model": ErrorDetail, "description": "Viewers may only send estop"},
     409: {"model": ErrorDetail, "description": "Not valid in the current phase (the reason is in detail)"},
     422: {"description": "Malformed body"},
+    423: {"model": ErrorDetail, "description": "Another client holds control; detail names the holder"},
     503: {"model": ErrorDetail, "description": "The control loop did not apply the command in time"},
 }
 
@@ -46,14 +49,18 @@ def to_response(result: CommandResult) -> JSONResponse | CommandAccepted:
 
 
 def _make_endpoint(name: str, body_model: type[BaseModel]) -> Any:
-    async def endpoint(session: Session, body: BaseModel | None = None, x_client_id: str | None = None) -> Any:
+    async def endpoint(request: Request, session: Session, body: BaseModel | None = None,
+                       x_client_id: str | None = None) -> Any:
         args = body.model_dump(exclude_none=True) if body is not None else {}
-        result = await session.submit_async(name, args, source=f"rest:{x_client_id}" if x_client_id else "rest")
+        source = f"rest:{x_client_id}" if x_client_id else "rest"
+        refusal = authorize_command(request.app, Caller(request.state.role, x_client_id), name, source)
+        result = refusal or await session.submit_async(name, args, source=source)
         return to_response(result)
 
     # Resolved annotations (the module uses postponed annotations, FastAPI needs real types here).
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
+            inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
             inspect.Parameter("session", inspect.Parameter.KEYWORD_ONLY, annotation=SessionDep),
             inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, default=None,
                               annotation=Annotated[Optional[body_model], Body()]),  # noqa: UP045

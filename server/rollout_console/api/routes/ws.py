@@ -1,10 +1,14 @@
-"""WS /api/v1/ws: state at 10 Hz, every event, and commands with acknowledgements.
+"""WS /api/v1/ws: state at 10 Hz, every event, commands with acknowledgements, the operator lease.
 
-Server -> client:  {"type": "hello", ...} once, then {"type": "state", ...} every 100 ms,
-                   {"type": "event", "seq": N, ...} for each event, {"type": "ack", ...} per command,
+Server -> client:  {"type": "hello", ...} once, then {"type": "state", ...} every 100 ms (with this
+                   client's view of the lease), {"type": "event", "seq": N, ...} for each event,
+                   {"type": "ack", ...} per command, {"type": "lease", ...} per lease request,
                    {"type": "pong"} per ping, {"type": "error", "detail": ...} for malformed input.
-Client -> server:  {"type": "command", "name": "pause", "id": "c1", "args": {}} or {"type": "ping"}.
-Connect with ``?since=N`` to replay buffered events after N (resync after a reconnect).
+Client -> server:  {"type": "command", "name": "pause", "id": "c1", "args": {}},
+                   {"type": "lease", "action": "acquire|heartbeat|release|request|respond|transfer", ...},
+                   {"type": "ping"}.
+Connect with ``?client=<id>`` to identify the tab (lease holder identity) and ``?since=N`` to replay
+buffered events after N (resync after a reconnect). A lease holder whose socket closes releases it.
 """
 
 from __future__ import annotations
@@ -20,18 +24,26 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from ... import __version__
 from ...runtime.commands import COMMAND_NAMES
 from ...runtime.session import Session
+from ..access import Caller, admit_websocket, authorize_command
+from ..auth import Role
+from ..lease import OperatorLease
 from ..status_cache import StatusCache
 
 router = APIRouter()
 log = logging.getLogger(__name__)
 
 STATE_PERIOD_S = 0.1
+_LEASE_ACTIONS = ("acquire", "heartbeat", "release", "request", "respond", "transfer")
 
 
 @router.websocket("/api/v1/ws")
 async def control_socket(websocket: WebSocket, since: int | None = None) -> None:
+    caller = await admit_websocket(websocket)
+    if caller is None:
+        return
     session: Session = websocket.app.state.session
     cache: StatusCache = websocket.app.state.status_cache
+    lease: OperatorLease = websocket.app.state.lease
     await websocket.accept()
     loop = asyncio.get_running_loop()
     outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -53,9 +65,12 @@ async def control_socket(websocket: WebSocket, since: int | None = None) -> None
             "commands": sorted(session.strategy.commands),
             "cameras": list(session.cameras),
             "event_seq": session.events.last_seq,
+            "role": caller.role.value,
+            "client": caller.client_id,
+            "lease": {"timeout_s": lease.config.timeout_s, "heartbeat_s": lease.config.heartbeat_s},
         }
     )
-    writer = asyncio.create_task(_write(websocket, outbox, cache, first_seq))
+    writer = asyncio.create_task(_write(websocket, outbox, cache, lease, caller, first_seq))
     pending: set[asyncio.Task[None]] = set()
     try:
         while True:
@@ -66,7 +81,7 @@ async def control_socket(websocket: WebSocket, since: int | None = None) -> None
             if text is None:
                 outbox.put_nowait({"type": "error", "detail": "binary messages are not accepted; send JSON text"})
                 continue
-            task = _handle(text, session, outbox)
+            task = _handle(text, websocket, caller, outbox)
             if task is not None:
                 pending.add(task)
                 task.add_done_callback(pending.discard)
@@ -77,50 +92,109 @@ async def control_socket(websocket: WebSocket, since: int | None = None) -> None
         writer.cancel()
         for task in pending:
             task.cancel()
+        if caller.client_id and lease.holds(caller.client_id):
+            lease.release(caller.client_id)  # the holder's page is gone: do not wait for the lapse
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await writer
 
 
-def _handle(text: str, session: Session, outbox: asyncio.Queue[dict[str, Any]]) -> asyncio.Task[None] | None:
+def _error(outbox: asyncio.Queue[dict[str, Any]], detail: str, message_id: Any = None) -> None:
+    outbox.put_nowait({"type": "error", "id": message_id, "detail": detail})
+
+
+def _handle(text: str, websocket: WebSocket, caller: Caller,
+            outbox: asyncio.Queue[dict[str, Any]]) -> asyncio.Task[None] | None:
     try:
         message = json.loads(text)
     except json.JSONDecodeError as exc:
-        outbox.put_nowait({"type": "error", "detail": f"not valid JSON: {exc.msg}"})
+        _error(outbox, f"not valid JSON: {exc.msg}")
         return None
     if not isinstance(message, dict):
-        outbox.put_nowait({"type": "error", "detail": "a message must be a JSON object"})
+        _error(outbox, "a message must be a JSON object")
         return None
     kind = message.get("type")
     message_id = message.get("id")
     if kind == "ping":
         outbox.put_nowait({"type": "pong", "id": message_id})
         return None
-    if kind != "command":
-        outbox.put_nowait({"type": "error", "id": message_id, "detail": f"unknown message type {kind!r}; "
-                                                                         "expected 'command' or 'ping'"})
+    if kind == "lease":
+        _lease_message(message, websocket, caller, outbox)
         return None
+    if kind != "command":
+        _error(outbox, f"unknown message type {kind!r}; expected 'command', 'lease' or 'ping'", message_id)
+        return None
+    return _command(message, websocket, caller, outbox)
+
+
+def _command(message: dict[str, Any], websocket: WebSocket, caller: Caller,
+             outbox: asyncio.Queue[dict[str, Any]]) -> asyncio.Task[None] | None:
+    session: Session = websocket.app.state.session
+    message_id = message.get("id")
     name = message.get("name")
     args = message.get("args", {})
     if not isinstance(name, str) or not isinstance(args, dict):
-        outbox.put_nowait({"type": "error", "id": message_id,
-                           "detail": "a command needs a string 'name' and an object 'args'"})
+        _error(outbox, "a command needs a string 'name' and an object 'args'", message_id)
         return None
+
+    def ack(accepted: bool, status: int, phase: str, detail: str | None) -> None:
+        outbox.put_nowait({"type": "ack", "id": message_id, "accepted": accepted, "status": status,
+                           "phase": phase, "detail": detail})
+
     if name not in COMMAND_NAMES:
-        outbox.put_nowait({"type": "ack", "id": message_id, "accepted": False, "status": 404,
-                           "phase": session.phase.value, "detail": f"unknown command {name!r}"})
+        ack(False, 404, session.phase.value, f"unknown command {name!r}")
         return None
-    source = f"ws:{message.get('client')}" if message.get("client") else "ws"
+    label = caller.client_id or message.get("client")
+    source = f"ws:{label}" if label else "ws"
+    refusal = authorize_command(websocket.app, caller, name, source)
+    if refusal is not None:
+        ack(False, refusal.status, refusal.phase.value, refusal.detail)
+        return None
 
     async def run() -> None:
         result = await session.submit_async(name, args, source=source)
-        outbox.put_nowait({"type": "ack", "id": message_id, "accepted": result.accepted, "status": result.status,
-                           "phase": result.phase.value, "detail": result.detail})
+        ack(result.accepted, result.status, result.phase.value, result.detail)
 
     return asyncio.create_task(run())
 
 
+def _lease_message(message: dict[str, Any], websocket: WebSocket, caller: Caller,
+                   outbox: asyncio.Queue[dict[str, Any]]) -> None:
+    lease: OperatorLease = websocket.app.state.lease
+    action = message.get("action")
+    message_id = message.get("id")
+    if action not in _LEASE_ACTIONS:
+        _error(outbox, f"lease action must be one of {', '.join(_LEASE_ACTIONS)}", message_id)
+        return
+    if caller.role is not Role.OPERATOR:
+        _error(outbox, "viewers cannot take control; open the console with the operator token", message_id)
+        return
+    if not caller.client_id:
+        _error(outbox, "connect with ?client=<id> to use the lease", message_id)
+        return
+    client, label = caller.client_id, message.get("label")
+    if action == "acquire":
+        result = lease.acquire(client, label, force=bool(message.get("force")))
+    elif action == "heartbeat":
+        result = lease.heartbeat(client)
+    elif action == "release":
+        result = lease.release(client)
+    elif action == "request":
+        result = lease.request(client, label)
+    elif action == "respond":
+        result = lease.respond(client, bool(message.get("accept", True)))
+    else:
+        target = message.get("to")
+        if not isinstance(target, str) or not target:
+            _error(outbox, "transfer needs 'to': the client id to hand control to", message_id)
+            return
+        result = lease.transfer(client, target, label)
+    if action != "heartbeat" or not result.ok:  # successful heartbeats need no answer
+        outbox.put_nowait({"type": "lease", "id": message_id, "action": action, "ok": result.ok,
+                           "status": result.status, "reason": result.reason, "holder": result.holder})
+
+
 async def _write(websocket: WebSocket, outbox: asyncio.Queue[dict[str, Any]], cache: StatusCache,
-                 last_seq: int) -> None:
+                 lease: OperatorLease, caller: Caller, last_seq: int) -> None:
     loop = asyncio.get_running_loop()
     next_state = loop.time()
     while True:
@@ -137,5 +211,6 @@ async def _write(websocket: WebSocket, outbox: asyncio.Queue[dict[str, Any]], ca
             await websocket.send_json(item)
             continue
         status = await asyncio.to_thread(cache.get)
-        await websocket.send_json({"type": "state", **status})
+        await websocket.send_json({"type": "state", **status, "lease": lease.snapshot(viewer_id=caller.client_id),
+                                   "role": caller.role.value})
         next_state = max(next_state + STATE_PERIOD_S, loop.time())
