@@ -18,7 +18,7 @@ import uvicorn
 from . import __version__
 from .api.auth import AccessPolicy
 from .config import RolloutConsoleConfig, help_text, load_config
-from .errors import ConfigError, ConsoleError
+from .errors import ConfigError, ConsoleError, RecordingError
 from .runtime.builder import build_session
 from .runtime.session import Session
 
@@ -40,7 +40,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         config = load_config(args)
         session = build_session(config)
-    except ConfigError as exc:
+    except (ConfigError, RecordingError) as exc:  # bad options, or a dataset they do not match
         print(f"rollout-console: error: {exc}", file=sys.stderr)
         print("rollout-console: see --help for every option", file=sys.stderr)
         return 2

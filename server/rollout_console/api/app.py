@@ -21,7 +21,7 @@ from .access import install_access_middleware
 from .auth import AccessPolicy
 from .lease import LeaseChange, OperatorLease
 from .preview import PreviewHubs
-from .routes import cameras, commands, health, lease as lease_routes, session as session_routes, ws
+from .routes import cameras, commands, health, lease as lease_routes, session as session_routes, teleop, ws
 from .status_cache import StatusCache
 from .web import router as web_router, web_dir
 
@@ -81,7 +81,7 @@ def create_app(
         the_session, app.state.hubs, extras={"inputs": lambda: _inputs_status(the_pedal), "lease": lease.snapshot}
     )
     install_access_middleware(app)
-    for module in (health, session_routes, commands, lease_routes, ws, cameras):
+    for module in (health, session_routes, commands, lease_routes, teleop, ws, cameras):
         app.include_router(module.router)
     app.include_router(web_router)
     app.mount("/static", StaticFiles(directory=str(web_dir() / "static")), name="static")

@@ -11,6 +11,8 @@ __all__ = [
     "CameraStatus",
     "CommandAccepted",
     "EmptyBody",
+    "EpisodePublic",
+    "EpisodesPublic",
     "ErrorDetail",
     "EventPublic",
     "EventsPublic",
@@ -129,6 +131,48 @@ class StatusPublic(BaseModel):
     available_commands: list[str] = Field(description="Commands that would be accepted right now")
     event_seq: int = Field(description="Sequence number of the newest event")
     previews: dict[str, PreviewStatus] = Field(default_factory=dict, description="Camera preview encoders")
+    recording: RecordingStatus | None = Field(None, description="Recording strategies only")
+    upload: UploadStatus | None = Field(None, description="Recording strategies only")
+    teleop: dict[str, object] | None = Field(None, description="The leader arm and the handover, when present")
+    lease: dict[str, object] | None = Field(None, description="Who holds control")
+    inputs: dict[str, object] | None = Field(None, description="Server-side inputs (the foot pedal)")
+
+
+class EpisodePublic(BaseModel):
+    index: int
+    length: int = Field(description="Frames (parquet rows = video frames per camera)")
+    duration_s: float
+    task: str
+    saved_at: float | None = Field(description="Unix time it became durable (this session only)")
+    uploaded: bool
+    extra: dict[str, object] = Field(description="Per-episode labels, e.g. outcome")
+    cut: bool = Field(False, description="Cut early because the encoders fell behind")
+
+
+class EpisodesPublic(BaseModel):
+    data: list[EpisodePublic]
+    count: int
+
+
+class RecordingStatus(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    state: str = Field(description="idle, recording, saving or dropping")
+    episode_index: int | None
+    frames: int
+    elapsed_s: float
+    dropped_frames: int = Field(description="Frames not recorded because the encoders fell behind (never hidden)")
+    backlog_s: float
+    episodes: int
+    last_error: str | None
+
+
+class UploadStatus(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+    state: str
+    progress: dict[str, int] | None = None
+    last_error: str | None = None
 
 
 class CameraInfo(BaseModel):

@@ -42,5 +42,6 @@ def index(request: Request) -> Any:
             "commands": [c for c in COMMAND_NAMES if c in session.strategy.commands],
             "command_help": COMMAND_HELP,
             "joints": list(session.ctx.layout.state_names),
+            "recording": session.recording is not None,
         },
     )

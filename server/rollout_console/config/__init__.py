@@ -7,12 +7,23 @@ from .inputs import AuthConfig, LeaseConfig, PedalConfig
 from .inference import InferenceConfig, SyncInferenceConfig
 from .policy import PolicyConfig, ScriptedPolicyConfig
 from .root import LoopConfig, RolloutConsoleConfig, ServerConfig
-from .strategy import BaseStrategyConfig, StrategyConfig
+from .dataset import DatasetConfig
+from .strategy import (
+    BaseStrategyConfig,
+    DaggerStrategyConfig,
+    HighlightStrategyConfig,
+    SentryStrategyConfig,
+    StrategyConfig,
+)
 
 __all__ = [
     "SIM_CAMERA_VIEWS",
     "AuthConfig",
     "BaseStrategyConfig",
+    "DaggerStrategyConfig",
+    "DatasetConfig",
+    "HighlightStrategyConfig",
+    "SentryStrategyConfig",
     "InferenceConfig",
     "LeaseConfig",
     "LoopConfig",

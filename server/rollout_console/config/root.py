@@ -7,9 +7,10 @@ from pydantic import Field, model_validator
 from .base import StrictModel
 from .hardware import RobotConfig, SimRobotConfig, SimTeleopConfig, TeleopConfig
 from .inference import InferenceConfig, SyncInferenceConfig
+from .dataset import DatasetConfig
 from .inputs import AuthConfig, LeaseConfig, PedalConfig
 from .policy import PolicyConfig, ScriptedPolicyConfig
-from .strategy import BaseStrategyConfig, StrategyConfig
+from .strategy import RECORDING_STRATEGIES, BaseStrategyConfig, StrategyConfig
 
 __all__ = ["LoopConfig", "RolloutConsoleConfig", "ServerConfig"]
 
@@ -43,6 +44,9 @@ class LoopConfig(StrictModel):
     command_timeout_s: float = Field(
         5.0, gt=0, description="A command not applied by the loop within this time is withdrawn (503)"
     )
+    ack_timeout_s: float = Field(
+        60.0, gt=0, description="How long a caller waits for an applied command's result (a save: until durable)"
+    )
 
 
 class RolloutConsoleConfig(StrictModel):
@@ -55,6 +59,10 @@ class RolloutConsoleConfig(StrictModel):
     policy: PolicyConfig = Field(default_factory=ScriptedPolicyConfig)
     strategy: StrategyConfig = Field(default_factory=BaseStrategyConfig)
     inference: InferenceConfig = Field(default_factory=SyncInferenceConfig)
+    dataset: DatasetConfig | None = Field(
+        None, description="Where episodes are recorded (required by sentry, highlight and dagger)"
+    )
+    resume: bool = Field(False, description="Append to an existing dataset (checked before the robot connects)")
     fps: float = Field(30.0, gt=0, le=1000, description="Policy and recording rate in Hz")
     duration: float = Field(0.0, ge=0, description="Stop after this many seconds (0 = run until stopped)")
     task: str = Field("", description="Language instruction given to the policy and stored with episodes")
@@ -72,3 +80,25 @@ class RolloutConsoleConfig(StrictModel):
         if self.teleop is None and self.robot.type == "sim":
             object.__setattr__(self, "teleop", SimTeleopConfig())
         return self
+
+    @model_validator(mode="after")
+    def _recording_rules(self) -> RolloutConsoleConfig:
+        kind = self.strategy.type
+        if kind in RECORDING_STRATEGIES and self.dataset is None:
+            raise ValueError(f"--strategy.type={kind} records episodes: give --dataset.repo_id=owner/name")
+        if kind not in RECORDING_STRATEGIES and self.dataset is not None:
+            raise ValueError(f"--strategy.type={kind} records nothing: drop the --dataset.* options or use "
+                             "--strategy.type=sentry, highlight or dagger")
+        if self.resume and self.dataset is None:
+            raise ValueError("--resume=true needs a dataset to append to (--dataset.repo_id, --dataset.root)")
+        if self.dataset is not None and self.dataset.fps is not None and self.dataset.fps != self.fps:
+            raise ValueError(f"--dataset.fps={self.dataset.fps:g} differs from --fps={self.fps:g}: recorded "
+                             "timestamps would lie; the dataset records at the policy rate")
+        if kind == "dagger" and self.teleop is None:
+            raise ValueError("--strategy.type=dagger needs a leader arm: give --teleop.type")
+        return self
+
+    @property
+    def effective_task(self) -> str:
+        """The task text: --task, else --dataset.single_task."""
+        return self.task or (self.dataset.single_task if self.dataset else "")

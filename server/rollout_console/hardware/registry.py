@@ -2,15 +2,42 @@
 
 from __future__ import annotations
 
-from ..config import RobotConfig
-from .protocols import Robot
+from collections.abc import Callable
+from typing import Any
 
-__all__ = ["make_robot"]
+from ..config import RobotConfig, TeleopConfig
+from .protocols import Robot, Teleoperator
+
+__all__ = ["make_robot", "make_teleop"]
+
+
+def _sim_robot(config: Any) -> Robot:
+    from .sim.robot import SimRobot
+
+    return SimRobot(config)
+
+
+def _sim_leader(config: Any) -> Teleoperator:
+    from .sim.leader import SimLeaderArm
+
+    return SimLeaderArm(config)
+
+
+ROBOTS: dict[str, Callable[[Any], Robot]] = {"sim": _sim_robot}
+TELEOPS: dict[str, Callable[[Any], Teleoperator]] = {"sim": _sim_leader}
 
 
 def make_robot(config: RobotConfig) -> Robot:
-    if config.type == "sim":
-        from .sim.robot import SimRobot
+    factory = ROBOTS.get(config.type)
+    if factory is None:
+        raise ValueError(f"unknown robot type {config.type!r}; known: {', '.join(ROBOTS)}")
+    return factory(config)
 
-        return SimRobot(config)
-    raise ValueError(f"unknown robot type {config.type!r}")
+
+def make_teleop(config: TeleopConfig | None) -> Teleoperator | None:
+    if config is None:
+        return None
+    factory = TELEOPS.get(config.type)
+    if factory is None:
+        raise ValueError(f"unknown teleoperator type {config.type!r}; known: {', '.join(TELEOPS)}")
+    return factory(config)

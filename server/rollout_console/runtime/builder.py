@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ..config import RolloutConsoleConfig
 from ..features import FeatureLayout
-from ..hardware.registry import make_robot
+from ..hardware.registry import make_robot, make_teleop
 from ..hardware.thread_safe import ThreadSafeRobot
 from ..inference.factory import build_engine
 from ..strategies import make_strategy
+from ..strategies.recording import open_recording
 from ..strategies.context import TickContext
 from .events import EventBus
 from .session import Session
@@ -15,11 +18,25 @@ from .session import Session
 __all__ = ["build_session"]
 
 
-def build_session(config: RolloutConsoleConfig) -> Session:
-    """Build everything without touching hardware I/O; ``Session.start`` connects."""
+def build_session(config: RolloutConsoleConfig, *, hub_api: Any = None) -> Session:
+    """Build everything without connecting hardware; ``Session.start`` connects.
+
+    A dataset is opened here (recovered, and checked for compatibility on resume) so that a mismatch
+    stops the program before the robot is touched. ``hub_api`` replaces the Hugging Face client
+    (tests inject failures at that boundary).
+    """
     robot = ThreadSafeRobot(make_robot(config.robot))
     layout = FeatureLayout.from_robot(robot.observation_features, robot.action_features)
+    events = EventBus()
+    recording = open_recording(config, layout, robot.name, events, hub_api) if config.dataset else None
     engine = build_engine(config, layout)
-    strategy = make_strategy(config)
-    ctx = TickContext(config=config, robot=robot, layout=layout, engine=engine, events=EventBus())
+    strategy = make_strategy(config, recording)
+    teleop = make_teleop(config.teleop)
+    driver = None
+    if teleop is not None and getattr(config.teleop, "driver", "manual") == "expert":
+        from ..policies.teleop_expert import ExpertLeaderDriver
+
+        driver = ExpertLeaderDriver(teleop, layout, config.fps)
+    ctx = TickContext(config=config, robot=robot, layout=layout, engine=engine, events=events,
+                      teleop=teleop, teleop_driver=driver)
     return Session(config, ctx, strategy)

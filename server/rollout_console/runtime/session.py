@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..config import RolloutConsoleConfig
+from ..errors import CommandRejected, HardwareError
 from ..hardware.protocols import CameraSource
 from ..strategies.base import Strategy
 from ..strategies.context import TickContext
@@ -79,6 +80,8 @@ class Session:
         sys.setswitchinterval(self.config.loop.gil_switch_interval_ms / 1000.0)
         if not self.ctx.robot.is_connected:
             self.ctx.robot.connect()
+        if self.ctx.teleop is not None and not self.ctx.teleop.is_connected:
+            self.ctx.teleop.connect()
         self.ctx.engine.start()
         self.ctx.started_at = time.perf_counter()
         self.strategy.start(self.ctx)
@@ -114,8 +117,76 @@ class Session:
         try:
             self.ctx.engine.stop()
         finally:
+            if self.ctx.teleop is not None and self.ctx.teleop.is_connected:
+                self.ctx.teleop.disconnect()
             if self.ctx.robot.is_connected:
                 self.ctx.robot.disconnect()
+
+    # -------------------------------------------------------------- dataset
+
+    @property
+    def recording(self) -> Any:
+        """The strategy's Recording helper, or None for strategies that record nothing."""
+        return getattr(self.strategy, "recording", None)
+
+    def dataset_info(self) -> dict[str, Any] | None:
+        recording = self.recording
+        if recording is None:
+            return None
+        recorder = recording.recorder
+        spec = recorder.spec
+        status = recorder.status()
+        return {
+            "repo_id": recorder.repo_id,
+            "root": str(recorder.root),
+            "fps": spec.fps,
+            "robot_type": spec.robot_type,
+            "features": {name: {"dtype": ft["dtype"], "shape": list(ft["shape"]), "names": ft.get("names")}
+                         for name, ft in spec.features.items()},
+            "video": None if spec.video is None else {"vcodec": spec.video.vcodec, "crf": spec.video.crf},
+            "total_episodes": status["total_episodes"],
+            "total_frames": status["total_frames"],
+            "push_to_hub": recording.uploader is not None,
+            "url": f"https://huggingface.co/datasets/{recorder.repo_id}" if recording.uploader is not None else None,
+        }
+
+    def episodes(self) -> list[dict[str, Any]] | None:
+        recording = self.recording
+        return None if recording is None else [info.as_dict() for info in recording.recorder.episodes()]
+
+    # --------------------------------------------------------------- leader
+
+    def move_leader(self, *, joints: dict[str, float] | None = None, tip: tuple[float, ...] | None = None,
+                    gripper: float | None = None, pixel: tuple[str, float, float] | None = None,
+                    source: str = "api") -> dict[str, Any]:
+        """Set leader-arm targets (page sliders, drag, scripts); returns the leader's state.
+
+        Raises CommandRejected when there is no drivable leader or the expert drives it.
+        """
+        teleop = self.ctx.teleop
+        if teleop is None or not hasattr(teleop, "set_targets"):
+            raise CommandRejected("this session has no leader arm that can be driven from the console")
+        if self.ctx.teleop_driver is not None:
+            raise CommandRejected("the scripted expert drives the leader (--teleop.driver=expert)")
+        if pixel is not None:
+            camera, u, v = pixel
+            if camera != "top" or "top" not in self.cameras:
+                raise CommandRejected("drag targets are only defined on the sim's top camera")
+            source_cam = self.cameras["top"]
+            from ..hardware.sim.render import unproject_top
+
+            x, y = unproject_top(u * source_cam.width, v * source_cam.height, source_cam.width, source_cam.height)
+        try:
+            if pixel is not None:
+                teleop.set_tip(x, y, gripper=gripper, moved_by=source, clamp=True)
+            elif tip is not None:
+                teleop.set_tip(*tip, gripper=gripper, moved_by=source)
+            elif joints is not None or gripper is not None:
+                teleop.set_targets({**(joints or {}), **({"gripper.pos": gripper} if gripper is not None else {})},
+                                   moved_by=source)
+        except HardwareError as exc:
+            raise CommandRejected(str(exc)) from exc
+        return teleop.state()
 
     def _loop_exited(self, error: BaseException | None) -> None:
         if error is not None:
@@ -157,7 +228,7 @@ class Session:
         try:
             return await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), wait)
         except TimeoutError:
-            return self._withdraw(future, name, wait)
+            return await asyncio.to_thread(self._withdraw, future, name, wait)
 
     def submit_nowait(self, name: str, args: dict[str, Any] | None = None,
                       source: str = "api") -> concurrent.futures.Future[CommandResult]:
@@ -178,7 +249,12 @@ class Session:
             detail = f"{name} was not applied: the control loop did not respond within {wait:g} s"
             self.events.publish("command", name=name, accepted=False, detail=detail, source="session")
             return CommandResult(False, self.ctx.phase, detail, status=503)
-        return future.result()
+        # applied, but its acknowledgement is still pending (a save waiting to be durable)
+        try:
+            return future.result(self.config.loop.ack_timeout_s)
+        except concurrent.futures.TimeoutError:
+            return CommandResult(True, self.ctx.phase, f"{name} is still in progress; watch the events for the "
+                                 "outcome", status=202)
 
     def _drain_commands(self, reason: str) -> None:
         while True:
@@ -198,14 +274,28 @@ class Session:
             if not future.set_running_or_notify_cancel():
                 continue  # withdrawn by a timed-out submitter
             try:
-                result = self.strategy.handle(self.ctx, command)
+                outcome = self.strategy.handle(self.ctx, command)
             except Exception as exc:
                 log.exception("command %s failed", command.name)
-                result = CommandResult(False, self.ctx.phase, f"{command.name} failed: {exc}", status=409)
-            latency_ms = round((time.monotonic() - command.created) * 1000.0, 3)
-            self.events.publish("command", name=command.name, accepted=result.accepted, detail=result.detail,
-                                source=command.source, phase=result.phase.value, latency_ms=latency_ms)
-            future.set_result(result)
+                outcome = CommandResult(False, self.ctx.phase, f"{command.name} failed: {exc}", status=409)
+            if isinstance(outcome, concurrent.futures.Future):
+                # applied now, acknowledged later (a save is acknowledged once the episode is durable)
+                outcome.add_done_callback(lambda done, c=command, f=future: self._finish(c, f, self._deferred(c, done)))
+            else:
+                self._finish(command, future, outcome)
+
+    def _deferred(self, command: Command, done: concurrent.futures.Future[CommandResult]) -> CommandResult:
+        try:
+            return done.result()
+        except Exception as exc:
+            return CommandResult(False, self.ctx.phase, f"{command.name} failed: {exc}", status=500)
+
+    def _finish(self, command: Command, future: concurrent.futures.Future[CommandResult],
+                result: CommandResult) -> None:
+        latency_ms = round((time.monotonic() - command.created) * 1000.0, 3)
+        self.events.publish("command", name=command.name, accepted=result.accepted, detail=result.detail,
+                            source=command.source, phase=result.phase.value, latency_ms=latency_ms)
+        future.set_result(result)
 
     # ---------------------------------------------------------------- loop
 
@@ -261,5 +351,7 @@ class Session:
             "available_commands": self.strategy.available(ctx),
             "event_seq": self.events.last_seq,
         }
+        if ctx.teleop is not None and hasattr(ctx.teleop, "state"):
+            status["teleop"] = {**ctx.teleop.state(), **ctx.extra.get("handover_status", {})}
         status.update(self.strategy.status())
         return status

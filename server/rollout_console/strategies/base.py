@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from typing import Any
 
 import numpy as np
@@ -47,7 +48,7 @@ ALREADY: dict[tuple[Phase, str], str] = {
 }
 """Repeating a command whose effect already holds is accepted and changes nothing (idempotent-safe)."""
 
-ActionHandler = Callable[[TickContext, Command], CommandResult]
+ActionHandler = Callable[[TickContext, Command], "CommandResult | Future[CommandResult]"]
 
 
 class Strategy:
@@ -65,7 +66,7 @@ class Strategy:
 
     # ------------------------------------------------------------ commands
 
-    def handle(self, ctx: TickContext, command: Command) -> CommandResult:
+    def handle(self, ctx: TickContext, command: Command) -> CommandResult | Future[CommandResult]:
         if command.name not in self.commands:
             return self.reject(ctx, f"{command.name} is not available with the {self.name} strategy")
         if command.name in self.actions:

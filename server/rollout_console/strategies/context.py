@@ -27,6 +27,8 @@ class TickContext:
     layout: FeatureLayout
     engine: InferenceEngine
     events: EventBus
+    teleop: Any = None  # Teleoperator (leader arm) or None
+    teleop_driver: Any = None  # something with drive(observation) that moves the leader (the expert), or None
     phase: Phase = Phase.STARTING
     tick: int = 0
     now: float = 0.0  # perf_counter at the start of this tick

@@ -85,7 +85,8 @@ def drive_policy(ctx: TickContext, observation: dict) -> np.ndarray | None:
     return send(ctx, action)
 
 
-def _min_jerk(fraction: float) -> float:
+def min_jerk(fraction: float) -> float:
+    """Minimum-jerk blend 0..1 (zero velocity and acceleration at both ends)."""
     s = min(max(fraction, 0.0), 1.0)
     return s * s * s * (10.0 - 15.0 * s + 6.0 * s * s)
 
@@ -107,7 +108,7 @@ def return_home(ctx: TickContext) -> bool:
         ctx.stopping_started = ctx.now
     elapsed = ctx.now - ctx.stopping_started
     fraction = elapsed / ctx.config.return_duration_s
-    blend = _min_jerk(fraction)
+    blend = min_jerk(fraction)
     send(ctx, ctx.stopping_from + (ctx.initial_position - ctx.stopping_from) * blend)
     if fraction < 1.0:
         return False

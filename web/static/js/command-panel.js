@@ -31,6 +31,11 @@ export function CommandPanel(root, controller, dialog) {
   });
   dialog.querySelector('[data-testid="confirm-cancel"]').addEventListener('click', () => dialog.close());
 
+  const outcomeButtons = [...document.querySelectorAll('button[data-save-outcome]')];
+  for (const button of outcomeButtons) {
+    button.addEventListener('click', () => send('save', { outcome: button.dataset.saveOutcome }));
+  }
+
   for (const button of buttons) {
     button.addEventListener('click', () => {
       const name = button.dataset.command;
@@ -46,6 +51,7 @@ export function CommandPanel(root, controller, dialog) {
       const name = button.dataset.command;
       button.disabled = name !== 'estop' && !available.includes(name);
     }
+    for (const button of outcomeButtons) button.disabled = !available.includes('save');
   });
 
   document.addEventListener('keydown', (event) => {

@@ -4,6 +4,7 @@ import { CommandPanel } from './command-panel.js';
 import { Controller } from './controller.js';
 import { InputsPanel } from './inputs-panel.js';
 import { LeasePanel } from './lease-panel.js';
+import { EpisodeList, RecordingPanel } from './recording-panel.js';
 import { BannerView, ConnectionView, EventLog, HealthView, JointsView, PhaseView } from './status-views.js';
 
 const controller = new Controller();
@@ -17,6 +18,10 @@ JointsView(document, controller);
 EventLog($('[data-testid="events"]'), controller);
 CommandPanel($('.command-panel'), controller, $('[data-testid="confirm-dialog"]'));
 LeasePanel($('.lease-panel'), controller);
+if ($('.recording-panel')) {
+  RecordingPanel($('.recording-panel'), controller);
+  EpisodeList($('[data-testid="episodes"]'), controller);
+}
 InputsPanel($('.inputs-panel'), controller);
 document.querySelectorAll('[data-camera]').forEach((el) => CameraView(el));
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import inspect
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any, Literal, Optional
 
 from fastapi import APIRouter, Body, Header, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from ...runtime.commands import COMMAND_NAMES, CommandResult
 from ...runtime.session import Session
@@ -30,10 +30,18 @@ COMMAND_HELP: dict[str, str] = {
     "estop": "Emergency stop: no more motion commands until an explicit resume.",
 }
 
-COMMAND_BODIES: dict[str, type[BaseModel]] = {}
+class SaveBody(BaseModel):
+    """``save`` may label the episode with the outcome of the attempt (stored with the episode)."""
+
+    model_config = ConfigDict(extra="forbid")
+    outcome: Literal["success", "failure"] | None = Field(None, description="How the attempt ended")
+
+
+COMMAND_BODIES: dict[str, type[BaseModel]] = {"save": SaveBody}
 """Commands that take arguments; every other command accepts an empty object or no body."""
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
+    202: {"model": CommandAccepted, "description": "Applied; its outcome (a save) is not confirmed yet"},
     403: {"model": ErrorDetail, "description": "Viewers may only send estop"},
     409: {"model": ErrorDetail, "description": "Not valid in the current phase (the reason is in detail)"},
     422: {"description": "Malformed body"},
@@ -43,6 +51,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 
 
 def to_response(result: CommandResult) -> JSONResponse | CommandAccepted:
+    if result.accepted and result.status == 202:
+        return JSONResponse(status_code=202, content=result.to_dict())
     if result.accepted:
         return CommandAccepted(phase=result.phase.value, detail=result.detail)
     return JSONResponse(status_code=result.status, content={"detail": result.detail})

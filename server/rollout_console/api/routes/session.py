@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, HTTPException, Query
 
 from ..deps import SessionDep, StatusDep
-from ..schemas import CameraInfo, EventPublic, EventsPublic, StatusPublic
+from ..schemas import CameraInfo, EpisodePublic, EpisodesPublic, EventPublic, EventsPublic, StatusPublic
 
 router = APIRouter(prefix="/api/v1", tags=["session"])
 
@@ -39,3 +39,22 @@ def events(session: SessionDep, since: int = Query(0, ge=0, description="Only ev
     """Buffered events after ``since`` (for scripts that poll instead of holding a WebSocket)."""
     items = [EventPublic(**event.to_dict()) for event in session.events.since(since)]
     return EventsPublic(data=items, count=len(items), last_seq=session.events.last_seq)
+
+
+@router.get("/dataset", operation_id="dataset", responses={404: {"description": "This strategy records nothing"}})
+def dataset(session: SessionDep) -> dict[str, Any]:
+    """The dataset being recorded: repo id, local root, fps, features, totals, Hub URL."""
+    info = session.dataset_info()
+    if info is None:
+        raise HTTPException(404, f"the {session.strategy.name} strategy records no dataset")
+    return info
+
+
+@router.get("/episodes", response_model=EpisodesPublic, operation_id="episodes",
+            responses={404: {"description": "This strategy records nothing"}})
+def episodes(session: SessionDep) -> EpisodesPublic:
+    """Saved episodes, oldest first: index, length, duration, task, saved time, uploaded, outcome."""
+    items = session.episodes()
+    if items is None:
+        raise HTTPException(404, f"the {session.strategy.name} strategy records no dataset")
+    return EpisodesPublic(data=[EpisodePublic(**item) for item in items], count=len(items))

@@ -6,6 +6,7 @@ Server -> client:  {"type": "hello", ...} once, then {"type": "state", ...} ever
                    {"type": "pong"} per ping, {"type": "error", "detail": ...} for malformed input.
 Client -> server:  {"type": "command", "name": "pause", "id": "c1", "args": {}},
                    {"type": "lease", "action": "acquire|heartbeat|release|request|respond|transfer", ...},
+                   {"type": "teleop", "joints": {...}} | {"tip": {...}} | {"pixel": {...}} (leader targets),
                    {"type": "ping"}.
 Connect with ``?client=<id>`` to identify the tab (lease holder identity) and ``?since=N`` to replay
 buffered events after N (resync after a reconnect). A lease holder whose socket closes releases it.
@@ -19,7 +20,8 @@ import json
 import logging
 from typing import Any
 
-from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
 
 from ... import __version__
 from ...runtime.commands import COMMAND_NAMES
@@ -28,6 +30,7 @@ from ..access import Caller, admit_websocket, authorize_command
 from ..auth import Role
 from ..lease import OperatorLease
 from ..status_cache import StatusCache
+from .teleop import TeleopBody, apply_teleop
 
 router = APIRouter()
 log = logging.getLogger(__name__)
@@ -120,8 +123,11 @@ def _handle(text: str, websocket: WebSocket, caller: Caller,
     if kind == "lease":
         _lease_message(message, websocket, caller, outbox)
         return None
+    if kind == "teleop":
+        _teleop_message(message, websocket, caller, outbox)
+        return None
     if kind != "command":
-        _error(outbox, f"unknown message type {kind!r}; expected 'command', 'lease' or 'ping'", message_id)
+        _error(outbox, f"unknown message type {kind!r}; expected 'command', 'lease', 'teleop' or 'ping'", message_id)
         return None
     return _command(message, websocket, caller, outbox)
 
@@ -191,6 +197,18 @@ def _lease_message(message: dict[str, Any], websocket: WebSocket, caller: Caller
     if action != "heartbeat" or not result.ok:  # successful heartbeats need no answer
         outbox.put_nowait({"type": "lease", "id": message_id, "action": action, "ok": result.ok,
                            "status": result.status, "reason": result.reason, "holder": result.holder})
+
+
+def _teleop_message(message: dict[str, Any], websocket: WebSocket, caller: Caller,
+                    outbox: asyncio.Queue[dict[str, Any]]) -> None:
+    """Leader targets streamed from sliders or drags: silent on success, an error reply otherwise."""
+    body = {k: v for k, v in message.items() if k in ("joints", "tip", "pixel", "gripper")}
+    try:
+        apply_teleop(websocket.app, caller, TeleopBody.model_validate(body), f"ws:{caller.client_id or 'page'}")
+    except ValidationError as exc:
+        _error(outbox, f"teleop: {exc.errors()[0]['msg']}", message.get("id"))
+    except HTTPException as exc:
+        _error(outbox, f"teleop: {exc.detail}", message.get("id"))
 
 
 async def _write(websocket: WebSocket, outbox: asyncio.Queue[dict[str, Any]], cache: StatusCache,

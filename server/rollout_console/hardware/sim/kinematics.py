@@ -110,7 +110,8 @@ def forward_kinematics(q: np.ndarray) -> ArmPose:
 def inverse_kinematics(x: float, y: float, z: float) -> tuple[float, float, float, float] | None:
     """Joint angles (pan, lift, elbow, wrist) that put the fingertip at (x, y, z) pointing down.
 
-    Returns None when the point is out of reach. Picks the elbow-up solution.
+    Returns None when the point is out of reach or the solution would break a joint limit (a clipped
+    solution would silently put the fingertip somewhere else). Picks the elbow-up solution.
     """
     pan = math.degrees(math.atan2(y, x))
     r = math.hypot(x, y)
@@ -124,4 +125,9 @@ def inverse_kinematics(x: float, y: float, z: float) -> tuple[float, float, floa
     lift = direction - math.atan2(FOREARM * math.sin(elbow), UPPER_ARM + FOREARM * math.cos(elbow))
     lift_d, elbow_d = math.degrees(lift), math.degrees(elbow)
     wrist_d = 180.0 - lift_d - elbow_d
-    return pan, lift_d, elbow_d, wrist_d
+    solution = (pan, lift_d, elbow_d, wrist_d)
+    for name, value in zip(JOINT_NAMES[:4], solution, strict=True):
+        low, high = JOINT_LIMITS[name]
+        if not low - 1e-9 <= value <= high + 1e-9:
+            return None
+    return solution

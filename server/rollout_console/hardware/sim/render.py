@@ -14,7 +14,7 @@ import numpy as np
 from .kinematics import ArmPose, forward_kinematics
 from .world import OBJECT_SIZE, TARGET_RADIUS, SimState
 
-__all__ = ["SceneRenderer"]
+__all__ = ["SceneRenderer", "unproject_top"]
 
 Point = tuple[int, int]
 Projection = Callable[[np.ndarray], Point]
@@ -52,6 +52,12 @@ def _projection(view: str, width: int, height: int) -> Projection:
         return int(width / 2 + p[1] * s), int(height * 0.80 - p[2] * s - p[0] * s * 0.30)
 
     return front
+
+
+def unproject_top(u: float, v: float, width: int, height: int) -> tuple[float, float]:
+    """World (x, y) on the table under pixel (u, v) of the top view (the inverse of its projection)."""
+    s = height / 0.55
+    return (height * 0.86 - v) / s, (width / 2 - u) / s
 
 
 class SceneRenderer:

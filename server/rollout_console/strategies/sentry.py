@@ -1,0 +1,87 @@
+"""Sentry: record everything the policy does, rotate episodes by size or time, upload in the background.
+
+An episode is cut whenever the policy stops driving (pause, estop, stop), so every episode is one
+continuous stretch of real time and ``timestamp = frame_index / fps`` stays true.
+"""
+
+from __future__ import annotations
+
+from concurrent.futures import Future
+from typing import Any
+
+import numpy as np
+
+from ..config import SentryStrategyConfig
+from ..runtime.commands import Command, CommandResult
+from ..runtime.phases import Phase
+from .base import Strategy
+from .context import TickContext
+from .recording import Recording, estimate_episode_seconds
+
+__all__ = ["SentryStrategy", "outcome_extra", "recorded_action"]
+
+OUTCOMES = (None, "success", "failure")
+
+
+def recorded_action(ctx: TickContext, action: np.ndarray | None) -> np.ndarray | None:
+    """What to record this tick: the action sent, or on a starved tick the goal the robot still holds."""
+    return action if action is not None else ctx.last_sent
+
+
+def outcome_extra(command: Command) -> dict[str, Any] | str:
+    """The episode columns a save carries (the optional outcome), or the reason the args are invalid."""
+    unknown = set(command.args) - {"outcome"}
+    if unknown:
+        return f"save takes only 'outcome' (got {sorted(unknown)})"
+    outcome = command.args.get("outcome")
+    if outcome not in OUTCOMES:
+        return f"outcome must be 'success' or 'failure' (got {outcome!r})"
+    return {"outcome": outcome} if outcome else {}
+
+
+class SentryStrategy(Strategy):
+    name = "sentry"
+
+    def __init__(self, config: SentryStrategyConfig, recording: Recording, fps: float) -> None:
+        super().__init__()
+        self.config = config
+        self.recording = recording
+        self.fps = fps
+        self.episode_s = config.episode_time_s or estimate_episode_seconds(
+            dict(recording.layout.camera_shapes), fps, config.target_video_file_size_mb
+        )
+        self.actions = {"save": self._save, "upload": self._upload}
+
+    def after_motion(self, ctx: TickContext, observation: dict[str, Any], action: np.ndarray | None) -> None:
+        rec = self.recording
+        if ctx.phase is Phase.AUTONOMOUS and ctx.extra.get("policy_tick", True):
+            sent = recorded_action(ctx, action)
+            if sent is not None:
+                rec.add(rec.frame(observation, sent))
+                if rec.frames >= self.episode_s * self.fps:
+                    rec.save()  # rotation; the next frame opens the next episode
+        elif rec.open and ctx.phase is not Phase.AUTONOMOUS:
+            rec.save()  # the policy stopped driving: close this continuous stretch
+
+    def action_available(self, ctx: TickContext, name: str) -> bool:
+        if name == "save":
+            return self.recording.open and self.recording.frames > 0
+        return self.recording.uploader is not None
+
+    def _save(self, ctx: TickContext, command: Command) -> CommandResult | Future[CommandResult]:
+        extra = outcome_extra(command)
+        if isinstance(extra, str):
+            return CommandResult(False, ctx.phase, extra, status=422)
+        if not self.recording.open or self.recording.frames == 0:
+            return self.reject(ctx, "nothing recorded in the current episode yet")
+        return self.recording.save_command(ctx.phase, extra)
+
+    def _upload(self, ctx: TickContext, command: Command) -> CommandResult:
+        reason = self.recording.upload()
+        return self.reject(ctx, reason) if reason else CommandResult(True, ctx.phase, "upload started")
+
+    def finish(self, ctx: TickContext) -> None:
+        self.recording.close(save_current=True)
+
+    def status(self) -> dict[str, Any]:
+        return self.recording.status({"episode_limit_s": round(self.episode_s, 1)})
