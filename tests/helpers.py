@@ -26,6 +26,13 @@ REPO = Path(__file__).resolve().parents[1]
 SMALL_CAMERAS = ["--robot.camera_width=160", "--robot.camera_height=120"]
 
 
+def dataset_flags(root: Path, strategy: str, *extra: str, push: bool = False) -> list[str]:
+    """Flags for a recording session into ``root`` with the fast encoder (h264) and no stamp."""
+    return [f"--strategy.type={strategy}", f"--dataset.repo_id=tester/{strategy}_test", f"--dataset.root={root}",
+            "--dataset.vcodec=h264", "--dataset.stamp_repo_id=false", f"--dataset.push_to_hub={str(push).lower()}",
+            *extra]
+
+
 def config(*flags: str, small: bool = True) -> RolloutConsoleConfig:
     """A config from flags; small cameras by default so tests stay light on 2 cores."""
     return load_config([*(SMALL_CAMERAS if small else []), *flags])
@@ -70,7 +77,7 @@ def live_server(cfg: RolloutConsoleConfig, **app_options: Any) -> Iterator[LiveS
     ``app_options`` go to create_app (e.g. ``access=`` to test token rules, ``pedal=``).
     """
     port = free_port()
-    session = build_session(cfg)
+    session = build_session(cfg, hub_api=app_options.pop("hub_api", None))
     options = {key: (value(port) if key == "access" and callable(value) else value) for key, value in app_options.items()}
     app = create_app(cfg, session, **options)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",

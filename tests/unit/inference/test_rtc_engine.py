@@ -78,7 +78,10 @@ def test_every_row_executes_once_for_any_latency_that_fits(engine_factory) -> No
         assert prefix[0] == call["obs"] + 1
         np.testing.assert_array_equal(prefix, prefix[0] + np.arange(len(prefix)))
         assert 1 <= len(prefix) <= 31  # the real rows only (threshold + the tick's own row), never padded
-        assert call["delay"] >= 1 and call["horizon"] == 10 and call["schedule"] == "LINEAR" and call["beta"] == 10
+        assert call["delay"] >= 1 and call["schedule"] == "LINEAR" and call["beta"] == 10
+        # the guided region ends at the configured horizon, or just past the delay when that reaches it
+        assert call["horizon"] == max(10, call["delay"] + 1)
+    assert any(call["horizon"] > 10 for call in guided)
     # every splice continues the executed sequence: the jump equals an ordinary step
     assert status["boundary_jump"]["max"] == pytest.approx(1.0)
     assert status["step_change_p50"] == pytest.approx(1.0)
@@ -97,6 +100,8 @@ def test_delay_given_to_the_policy_is_the_windowed_max_of_observed_delays(engine
         expected = max(window) if window else observed[0]
         assert delay == expected, (i, delays)
     assert engine.status()["delay_ticks"] == 2  # the 9-tick spike has left the 3-inference window
+    horizons = [c["horizon"] for c in policy.calls if c["guided"]]
+    assert horizons == [max(10, d + 1) for d in delays] and 10 in horizons
 
 
 def test_starvation_holds_without_skipping_and_is_counted(engine_factory) -> None:  # noqa: ANN001

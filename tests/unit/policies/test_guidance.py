@@ -77,6 +77,15 @@ def test_guidance_weight_is_clipped_finite_and_symmetric() -> None:
     assert guidance_weight(0.3, 0.0) == 0.0
 
 
+def test_a_narrower_prior_guides_harder() -> None:
+    for tau in (0.1, 0.5, 0.9):
+        assert guidance_weight(tau, 1e9, prior_std=1.0) == pytest.approx(tau / (1 - tau) + (1 - tau) / tau)
+        assert guidance_weight(tau, 1e9, prior_std=0.5) > guidance_weight(tau, 1e9)
+    # sigma = 0.5 at tau = 0.5: ((0.25) + 0.25 * 0.25) / (0.25 * 0.25) = 5
+    assert guidance_weight(0.5, 1e9, prior_std=0.5) == pytest.approx(5.0)
+    assert guidance_weight(0.5, 3.0, prior_std=0.5) == 3.0
+
+
 # ------------------------------------------------------------------ VJP and sampler
 
 

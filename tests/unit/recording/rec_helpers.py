@@ -1,0 +1,83 @@
+"""Helpers for the recording tests: a small robot layout, deterministic frames, recording loops."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow.parquet as pq
+from rollout_console.features import FeatureLayout
+from rollout_console.recording import EpisodeRecorder, RecorderSpec, VideoSettings, dataset_features
+
+HEIGHT, WIDTH = 48, 64
+FPS = 30
+
+
+def small_layout(cameras: tuple[str, ...] = ("front", "top"), env: bool = True) -> FeatureLayout:
+    return FeatureLayout(
+        state_names=("shoulder_pan.pos", "elbow_flex.pos", "gripper.pos"),
+        env_names=("env.object_x", "env.object_y") if env else (),
+        camera_shapes={name: (HEIGHT, WIDTH, 3) for name in cameras},
+        action_names=("shoulder_pan.pos", "elbow_flex.pos", "gripper.pos"),
+    )
+
+
+def make_spec(root: Path, *, layout: FeatureLayout | None = None, vcodec: str = "libsvtav1", video: bool = True,
+              intervention: bool = False, extras: dict[str, str] | None = None, fps: float = FPS,
+              robot_type: str | None = "sim_so101", **kwargs: Any) -> RecorderSpec:
+    layout = layout or small_layout()
+    return RecorderSpec(
+        root=root,
+        repo_id="tester/recording",
+        fps=fps,
+        features=dataset_features(layout, video=video, intervention=intervention),
+        robot_type=robot_type,
+        video=VideoSettings(vcodec=vcodec, threads=1) if video else None,
+        extras={"outcome": "string"} if extras is None else extras,
+        **kwargs,
+    )
+
+
+def image(episode: int, frame: int, camera: int) -> np.ndarray:
+    """A deterministic, recognisable frame: flat grey level from (episode, frame, camera) plus a bar."""
+    level = (40 + 7 * frame + 50 * camera + 13 * episode) % 200 + 20
+    img = np.full((HEIGHT, WIDTH, 3), level, dtype=np.uint8)
+    img[:, (frame * 3) % WIDTH: (frame * 3) % WIDTH + 4] = 255 - level
+    return img
+
+
+def frame(layout: FeatureLayout, episode: int, i: int, intervention: bool | None = None) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "observation.state": np.array([episode, i, 0.5 * i], dtype=np.float32),
+        "action": np.array([episode + 0.25, i + 0.25, -i], dtype=np.float32),
+    }
+    if layout.env_names:
+        data["observation.environment_state"] = np.array([i * 0.01, -i * 0.01], dtype=np.float32)
+    for c, name in enumerate(layout.camera_names):
+        data[f"observation.images.{name}"] = image(episode, i, c)
+    if intervention is not None:
+        data["intervention"] = intervention
+    return data
+
+
+def record(recorder: EpisodeRecorder, layout: FeatureLayout, lengths: list[int], *, task: str = "pick the cube",
+           extra: dict[str, Any] | None = None, intervention: bool = False, first_episode: int = 0) -> list:
+    """Record one episode per length and return the EpisodeInfo of each (waits until durable)."""
+    infos = []
+    for n, length in enumerate(lengths):
+        recorder.start_episode(task)
+        for i in range(length):
+            recorder.add_frame(frame(layout, first_episode + n, i, (i % 4 == 1) if intervention else None))
+        infos.append(recorder.save_episode(extra or {}).result(timeout=60))
+    return infos
+
+
+def read_data(root: Path) -> dict[str, list]:
+    """Every data parquet file concatenated, as Python lists."""
+    tables = [pq.read_table(p) for p in sorted((root / "data").glob("*/*.parquet"))]
+    merged: dict[str, list] = {}
+    for table in tables:
+        for name in table.column_names:
+            merged.setdefault(name, []).extend(table.column(name).to_pylist())
+    return merged
