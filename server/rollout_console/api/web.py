@@ -29,19 +29,28 @@ templates = Jinja2Templates(directory=str(web_dir() / "templates"))
 router = APIRouter(include_in_schema=False)
 
 
+def _context(session: Any) -> dict[str, Any]:
+    teleop = session.ctx.teleop
+    limits = getattr(teleop, "joint_limits", None) if session.strategy.name == "dagger" else None
+    return {
+        "version": __version__,
+        "strategy": session.strategy.name,
+        "cameras": list(session.cameras),
+        "commands": [c for c in COMMAND_NAMES if c in session.strategy.commands],
+        "command_help": COMMAND_HELP,
+        "joints": list(session.ctx.layout.state_names),
+        "recording": session.recording is not None,
+        "leader_limits": limits or {},
+    }
+
+
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> Any:
-    session = request.app.state.session
-    return templates.TemplateResponse(
-        request,
-        "index.html",
-        {
-            "version": __version__,
-            "strategy": session.strategy.name,
-            "cameras": list(session.cameras),
-            "commands": [c for c in COMMAND_NAMES if c in session.strategy.commands],
-            "command_help": COMMAND_HELP,
-            "joints": list(session.ctx.layout.state_names),
-            "recording": session.recording is not None,
-        },
-    )
+    """The operator page (desktop)."""
+    return templates.TemplateResponse(request, "index.html", _context(request.app.state.session))
+
+
+@router.get("/tablet", response_class=HTMLResponse)
+def tablet(request: Request) -> Any:
+    """The touch-first intervention view (large buttons, phase colours; 768x1024 and up)."""
+    return templates.TemplateResponse(request, "tablet.html", _context(request.app.state.session))

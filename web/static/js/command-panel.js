@@ -1,5 +1,5 @@
 // Command buttons and keyboard shortcuts; every input ends in controller.command(<explicit name>).
-import { isTyping, pauseToggleCommand } from './logic.js';
+import { actionForKey, isTyping, loadKeymap, pauseToggleCommand, takeoverToggleCommand } from './logic.js';
 
 export function CommandPanel(root, controller, dialog) {
   const buttons = [...document.querySelectorAll('button[data-command]')];
@@ -54,8 +54,11 @@ export function CommandPanel(root, controller, dialog) {
     for (const button of outcomeButtons) button.disabled = !available.includes('save');
   });
 
+  let keymap = loadKeymap(localStorage);
+  document.addEventListener('rc:keymap', () => { keymap = loadKeymap(localStorage); });
+
   document.addEventListener('keydown', (event) => {
-    if (isTyping(event) || event.repeat) return;
+    if (isTyping(event) || event.repeat || document.body.dataset.capturingKey) return;
     if (dialog.open) {
       if (event.key === 'Enter') {
         event.preventDefault();
@@ -63,12 +66,22 @@ export function CommandPanel(root, controller, dialog) {
       }
       return; // Esc closes the dialog natively
     }
-    if (event.code === 'Space') {
-      event.preventDefault();
+    const action = actionForKey(keymap, event.code);
+    if (!action) return;
+    event.preventDefault();
+    // A hotkey always gets an answer: the explicit command goes to the server (which says why it
+    // refuses), or the page says why the toggle means nothing in this phase.
+    if (action === 'pause_resume') {
       const name = pauseToggleCommand(phase, available);
       if (name) send(name);
-    } else if (event.key === 'Escape') {
-      event.preventDefault();
+      else flash(`${event.code}: pause/resume does nothing while ${phase}`);
+    } else if (action === 'takeover_handback') {
+      const name = takeoverToggleCommand(phase, available);
+      if (name) send(name);
+      else flash(`${event.code}: take over works while paused, hand back while correcting (now ${phase})`);
+    } else if (action === 'upload') {
+      send('upload');
+    } else if (action === 'stop') {
       confirmStop();
     }
   });

@@ -19,6 +19,35 @@ export function pauseToggleCommand(phase, available) {
   return null;
 }
 
+/** The explicit command the takeover/handback toggle (Tab, a pedal) means in a phase, or null. */
+export function takeoverToggleCommand(phase, available) {
+  if (phase === 'paused') return available.includes('takeover') ? 'takeover' : null;
+  if (phase === 'correcting') return available.includes('handback') ? 'handback' : null;
+  return null;
+}
+
+/** Default hotkeys (as LeRobot's): KeyboardEvent.code per action; remapped ones live in localStorage. */
+export const DEFAULT_KEYS = {
+  pause_resume: 'Space',
+  takeover_handback: 'Tab',
+  upload: 'Enter',
+  stop: 'Escape',
+};
+
+export function loadKeymap(storage) {
+  try {
+    return { ...DEFAULT_KEYS, ...JSON.parse(storage.getItem('rcKeymap') || '{}') };
+  } catch {
+    return { ...DEFAULT_KEYS };
+  }
+}
+
+/** The action a key press means under a keymap, or null. */
+export function actionForKey(keymap, code) {
+  for (const [action, key] of Object.entries(keymap)) if (key === code) return action;
+  return null;
+}
+
 /** Format a number or show a dash. */
 export function fmt(value, digits = 1) {
   if (value === null || value === undefined || Number.isNaN(value)) return '–';

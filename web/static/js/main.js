@@ -1,28 +1,39 @@
-// Mounts every view of the operator page on the one Controller.
+// Mounts every view present on this page (desktop or tablet) on the one Controller.
 import { CameraView } from './camera-view.js';
 import { CommandPanel } from './command-panel.js';
 import { Controller } from './controller.js';
 import { InputsPanel } from './inputs-panel.js';
+import { KeymapDialog } from './keymap-dialog.js';
 import { LeasePanel } from './lease-panel.js';
 import { EpisodeList, RecordingPanel } from './recording-panel.js';
-import { BannerView, ConnectionView, EventLog, HealthView, JointsView, PhaseView } from './status-views.js';
+import {
+  BannerView, ConnectionView, EventLog, HealthView, JointsView, PhaseView, TabletFacts,
+} from './status-views.js';
+import { TeleopPanel } from './teleop-panel.js';
 
 const controller = new Controller();
 const $ = (selector) => document.querySelector(selector);
+const mount = (selector, view, ...args) => {
+  const el = $(selector);
+  if (el) view(el, controller, ...args);
+};
 
-PhaseView($('[data-testid="phase"]'), controller);
-ConnectionView($('[data-testid="connection"]'), controller);
-BannerView($('[data-testid="banner"]'), controller);
-HealthView(document, controller);
-JointsView(document, controller);
-EventLog($('[data-testid="events"]'), controller);
-CommandPanel($('.command-panel'), controller, $('[data-testid="confirm-dialog"]'));
-LeasePanel($('.lease-panel'), controller);
-if ($('.recording-panel')) {
-  RecordingPanel($('.recording-panel'), controller);
-  EpisodeList($('[data-testid="episodes"]'), controller);
+mount('[data-testid="phase"]', PhaseView);
+mount('[data-testid="connection"]', ConnectionView);
+mount('[data-testid="banner"]', BannerView);
+mount('[data-testid="loop-hz"]', (el, c) => HealthView(document, c));
+mount('[data-joint]', (el, c) => JointsView(document, c));
+mount('[data-testid="events"]', EventLog);
+mount('.command-panel', CommandPanel, $('[data-testid="confirm-dialog"]'));
+mount('.lease-panel', LeasePanel);
+mount('.inputs-panel', InputsPanel);
+mount('.recording-panel', RecordingPanel);
+mount('.episodes', EpisodeList);
+mount('.teleop-panel', TeleopPanel);
+if (document.body.classList.contains('tablet')) TabletFacts(document, controller);
+if ($('[data-testid="keymap-dialog"]')) {
+  KeymapDialog($('[data-testid="keymap-dialog"]'), $('[data-testid="keymap-open"]'), $('[data-testid="shortcuts"]'));
 }
-InputsPanel($('.inputs-panel'), controller);
 document.querySelectorAll('[data-camera]').forEach((el) => CameraView(el));
 
 window.rolloutConsole = controller; // for debugging from the browser console

@@ -73,3 +73,19 @@ export function EventLog(el, controller) {
     while (el.children.length > MAX_EVENTS) el.lastElementChild.remove();
   });
 }
+
+/** Tablet facts: correction timer, episodes recorded (of the target), who holds control. */
+export function TabletFacts(root, controller) {
+  const q = (id) => root.querySelector(`[data-testid="${id}"]`);
+  controller.addEventListener('rc:state', ({ detail }) => {
+    const rec = detail.recording || {};
+    const elapsed = rec.correction_elapsed_s;
+    q('correction-timer').textContent = elapsed == null ? '–' : `${fmt(elapsed, 1)} s`;
+    q('episode-count').textContent = String(rec.episodes_recorded ?? rec.saved_this_session ?? 0);
+    const target = q('episode-target');
+    if (target) target.textContent = String(rec.num_episodes ?? '–');
+    const holder = q('lease-holder');
+    const lease = detail.lease || {};
+    if (holder) holder.textContent = lease.yours ? 'this tablet' : lease.holder ? lease.holder.label : 'nobody';
+  });
+}

@@ -16,7 +16,7 @@ import numpy as np
 from ...config.hardware import SimTeleopConfig
 from ...errors import DeviceNotConnectedError, HardwareError
 from ..protocols import FeatureSpec
-from .kinematics import HOME, JOINT_NAMES, clip_joints, forward_kinematics, inverse_kinematics
+from .kinematics import HOME, JOINT_LIMITS, JOINT_NAMES, clip_joints, forward_kinematics, inverse_kinematics
 
 __all__ = ["SimLeaderArm"]
 
@@ -45,6 +45,10 @@ class SimLeaderArm:
     @property
     def action_features(self) -> dict[str, FeatureSpec]:
         return {key: float for key in _KEYS}
+
+    @property
+    def joint_limits(self) -> dict[str, tuple[float, float]]:
+        return {f"{name}.pos": JOINT_LIMITS[name] for name in JOINT_NAMES}
 
     @property
     def is_connected(self) -> bool:

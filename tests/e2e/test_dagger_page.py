@@ -1,0 +1,139 @@
+"""DAgger from the browser: buttons, hotkeys, a tablet with taps, and two tabs (controller and viewer)."""
+
+from __future__ import annotations
+
+import httpx
+import pyarrow.parquet as pq
+import pytest
+from playwright.sync_api import Browser, Page, expect
+
+from helpers import SMALL_CAMERAS, cli_server, dataset_flags, wait_until
+
+pytestmark = pytest.mark.e2e
+PHASE = '[data-testid="phase"]'
+
+
+@pytest.fixture
+def dagger(tmp_path):
+    root = tmp_path / "dagger"
+    flags = dataset_flags(root, "dagger", "--return_to_initial_position=false", "--server.exit_when_stopped=false",
+                          "--lease.timeout_s=1.5")
+    with cli_server(*SMALL_CAMERAS, *flags) as (url, _):
+        yield url, root
+
+
+def _episodes(url: str) -> list[dict]:
+    return httpx.get(url + "/api/v1/episodes").json()["data"]
+
+
+def _interventions(root) -> list[bool]:
+    values: list[bool] = []
+    for path in sorted((root / "data").rglob("*.parquet")):
+        values += pq.read_table(path).column("intervention").to_pylist()
+    return values
+
+
+def test_dagger_session_by_buttons_with_a_drag_on_the_camera(page: Page, dagger) -> None:
+    url, root = dagger
+    page.goto(url)
+    expect(page.locator(PHASE)).to_have_text("autonomous")
+    page.click('[data-command="pause"]')
+    expect(page.locator(PHASE)).to_have_text("paused")
+    page.click('[data-command="takeover"]')
+    expect(page.locator(PHASE)).to_have_text("correcting")
+    expect(page.locator('[data-testid="teleop"]')).to_be_visible()
+    before = httpx.get(url + "/api/v1/teleop").json()["targets"]
+    box = page.locator('[data-camera="top"] canvas').bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.35, box["y"] + box["height"] * 0.45)
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5, steps=8)
+    page.mouse.up()
+    wait_until(lambda: httpx.get(url + "/api/v1/teleop").json()["targets"] != before, message="leader moved by drag")
+    assert httpx.get(url + "/api/v1/teleop").json()["moved_by"].startswith("ws:")
+    page.wait_for_timeout(500)
+    page.click('[data-command="handback"]')
+    expect(page.locator(PHASE)).to_have_text("paused")
+    expect(page.locator('[data-testid="episodes"] li')).to_have_count(1)
+    page.click('[data-command="resume"]')
+    expect(page.locator(PHASE)).to_have_text("autonomous")
+    assert _interventions(root) and set(_interventions(root)) == {True}
+
+
+def test_dagger_by_hotkeys_and_a_remapped_key(page: Page, dagger) -> None:
+    url, _ = dagger
+    page.goto(url)
+    expect(page.locator(PHASE)).to_have_text("autonomous")
+    page.keyboard.press("Space")
+    expect(page.locator(PHASE)).to_have_text("paused")
+    page.keyboard.press("Tab")
+    expect(page.locator(PHASE)).to_have_text("correcting")
+    page.wait_for_timeout(300)
+    page.keyboard.press("Tab")
+    expect(page.locator(PHASE)).to_have_text("paused")
+    page.keyboard.press("Enter")  # upload: refused (push_to_hub=false) and said so
+    expect(page.locator('[data-testid="banner"]')).to_contain_text("upload")
+    page.click('[data-testid="keymap-open"]')
+    page.click('[data-key-action="pause_resume"]')
+    page.keyboard.press("KeyP")
+    page.click('[data-testid="keymap-close"]')
+    expect(page.locator('[data-testid="shortcuts"]')).to_contain_text("KeyP")
+    page.keyboard.press("KeyP")
+    expect(page.locator(PHASE)).to_have_text("autonomous")
+    wait_until(lambda: len(_episodes(url)) == 1, message="the correction saved")
+
+
+def test_tablet_viewport_with_taps(browser: Browser, dagger) -> None:
+    url, _ = dagger
+    context = browser.new_context(viewport={"width": 768, "height": 1024}, has_touch=True, is_mobile=True)
+    page = context.new_page()
+    try:
+        page.goto(url + "/tablet")
+        expect(page.locator(PHASE)).to_have_text("autonomous")
+        pause = page.locator('[data-command="pause"]')
+        assert pause.bounding_box()["height"] >= 48 and pause.bounding_box()["width"] >= 48
+        pause.tap()
+        expect(page.locator(PHASE)).to_have_text("paused")
+        page.locator('[data-command="takeover"]').tap()
+        expect(page.locator(PHASE)).to_have_text("correcting")
+        expect(page.locator("body")).to_have_attribute("data-phase", "correcting")
+        expect(page.locator('[data-testid="correction-timer"]')).not_to_have_text("–")
+        page.wait_for_timeout(400)
+        page.locator('[data-save-outcome="success"]').tap()
+        expect(page.locator(PHASE)).to_have_text("paused")
+        expect(page.locator('[data-testid="episode-count"]')).to_have_text("1")
+        episodes = _episodes(url)
+        assert len(episodes) == 1 and episodes[0]["extra"]["outcome"] == "success"
+        page.locator('[data-command="resume"]').tap()
+        expect(page.locator(PHASE)).to_have_text("autonomous")
+    finally:
+        context.close()
+
+
+def test_one_controller_many_viewers(browser: Browser, dagger) -> None:
+    url, _ = dagger
+    tablet = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    other = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+    try:
+        tablet.goto(url)
+        other.goto(url)
+        expect(tablet.locator(PHASE)).to_have_text("autonomous")
+        tablet.click('[data-command="pause"]')  # the first command takes control (nobody held it)
+        expect(tablet.locator('[data-testid="lease-holder"]')).to_have_text("this tab")
+        expect(other.locator('[data-testid="lease-holder"]')).not_to_have_text("this tab")
+        expect(other.locator('[data-testid="lease-holder"]')).not_to_have_text("nobody (any operator may command)")
+        other.click('[data-command="resume"]')
+        expect(other.locator('[data-testid="banner"]')).to_contain_text("holds control")
+        expect(other.locator(PHASE)).to_have_text("paused")
+        other.click('[data-command="estop"]')  # any client may estop
+        expect(tablet.locator(PHASE)).to_have_text("estopped")
+        tablet.click('[data-command="resume"]')
+        expect(other.locator(PHASE)).to_have_text("autonomous")
+        tablet.context.close()  # the controller's tab goes away while the robot moves: it pauses
+        expect(other.locator(PHASE)).to_have_text("paused", timeout=5000)
+        expect(other.locator('[data-testid="lease-holder"]')).to_contain_text("nobody")
+    finally:
+        for page in (tablet, other):
+            try:
+                page.context.close()
+            except Exception:
+                pass

@@ -1,0 +1,58 @@
+// KeymapDialog: remap the page hotkeys (stored per browser in localStorage).
+import { DEFAULT_KEYS, loadKeymap } from './logic.js';
+
+const LABELS = {
+  pause_resume: 'Pause / resume',
+  takeover_handback: 'Take over / hand back',
+  upload: 'Upload',
+  stop: 'Stop (asks first)',
+};
+
+export function KeymapDialog(dialog, opener, hint) {
+  const list = dialog.querySelector('[data-testid="keymap-list"]');
+
+  function render() {
+    const keymap = loadKeymap(localStorage);
+    list.innerHTML = '';
+    for (const [action, label] of Object.entries(LABELS)) {
+      const row = document.createElement('li');
+      const name = document.createElement('span');
+      name.textContent = label;
+      const key = document.createElement('button');
+      key.type = 'button';
+      key.className = 'cmd small';
+      key.dataset.keyAction = action;
+      key.textContent = keymap[action];
+      key.addEventListener('click', () => capture(action, key));
+      row.append(name, key);
+      list.append(row);
+    }
+    hint.textContent = Object.entries(LABELS).map(([a, l]) => `${keymap[a]} ${l.toLowerCase()}`).join(' · ');
+  }
+
+  function capture(action, button) {
+    button.textContent = 'press a key…';
+    document.body.dataset.capturingKey = 'true';
+    const onKey = (event) => {
+      event.preventDefault();
+      event.stopPropagation();
+      const keymap = loadKeymap(localStorage);
+      keymap[action] = event.code;
+      localStorage.setItem('rcKeymap', JSON.stringify(keymap));
+      delete document.body.dataset.capturingKey;
+      document.removeEventListener('keydown', onKey, true);
+      document.dispatchEvent(new CustomEvent('rc:keymap'));
+      render();
+    };
+    document.addEventListener('keydown', onKey, true);
+  }
+
+  dialog.querySelector('[data-testid="keymap-reset"]').addEventListener('click', () => {
+    localStorage.setItem('rcKeymap', JSON.stringify(DEFAULT_KEYS));
+    document.dispatchEvent(new CustomEvent('rc:keymap'));
+    render();
+  });
+  dialog.querySelector('[data-testid="keymap-close"]').addEventListener('click', () => dialog.close());
+  opener.addEventListener('click', () => { render(); dialog.showModal(); });
+  render();
+}
