@@ -31,7 +31,7 @@ __all__ = [
     "walk_options",
 ]
 
-_NULLS = {"null", "none", "~"}
+_NULLS = {"null", "~"}  # not "none": it is a legitimate value of some options
 
 
 def parse_flags(argv: Sequence[str]) -> tuple[dict[str, Any], str | None]:
@@ -134,6 +134,8 @@ def validation_error_to_config_error(exc: ValidationError, raw: Mapping[str, Any
     first_flag: str | None = None
     for error in exc.errors():
         flag = _flag_from_loc(error["loc"], raw)
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found") and flag:
+            flag += ".type"  # the discriminator itself is at fault
         message = _describe(error, flag)
         messages.append(f"{flag}: {message}" if flag else message)
         first_flag = first_flag or flag
@@ -166,6 +168,11 @@ def _describe(error: Mapping[str, Any], flag: str | None) -> str:
         hint = f" (did you mean {suggestion[0]}?)" if suggestion else " (see --help)"
         return f"unknown option{hint}"
     message = str(error["msg"])
+    if kind == "union_tag_invalid":
+        context = error.get("ctx", {})
+        return f"unknown type {context.get('tag')!r}; expected one of {context.get('expected_tags')}"
+    if kind == "union_tag_not_found":
+        return "needs a type (see --help for the choices)"
     if kind == "value_error":
         message = message.removeprefix("Value error, ")
     if "input" in error and kind not in {"missing", "model_type"} and not isinstance(error["input"], dict):
