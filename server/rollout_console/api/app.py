@@ -36,17 +36,18 @@ def create_app(
     *,
     start_session: bool = True,
     access: AccessPolicy | None = None,
-    pedal: FootPedal | None = None,
+    pedal_opener: Any = None,
 ) -> FastAPI:
     """Build the app; the lifespan starts the lease watcher and the pedal (and the session).
 
     Pass ``session`` to serve an existing one (tests, notebooks); ``start_session=False`` when the
     caller starts and stops the session itself (the CLI does, to fail before binding the server).
+    ``pedal_opener`` replaces how the pedal's device is opened (tests feed real evdev events).
     """
     the_session = session or build_session(config)
     the_access = access or AccessPolicy.from_host(config.server.host, config.server.port, config=config.server.auth)
     lease = OperatorLease(config.lease, on_change=lambda change: _lease_changed(the_session, change))
-    the_pedal = pedal or _make_pedal(config, the_session)
+    the_pedal = _make_pedal(config, the_session, pedal_opener)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -88,13 +89,14 @@ def create_app(
     return app
 
 
-def _make_pedal(config: RolloutConsoleConfig, session: Session) -> FootPedal | None:
+def _make_pedal(config: RolloutConsoleConfig, session: Session, opener: Any) -> FootPedal | None:
     if not config.pedal.enabled:
         return None
     return FootPedal(
         config.pedal,
         submit=lambda name, source="pedal": session.submit(name, source=source),
         phase=lambda: session.phase,
+        opener=opener,
         on_status=lambda status: session.events.publish("pedal", state=status["state"], message=status["message"],
                                                         fix=status["fix"]),
     )
