@@ -8,6 +8,7 @@ import time
 
 SUITES = {
     "loop_preview": "benchmarks.loop_preview",
+    "hil": "benchmarks.hil",
 }
 
 

@@ -4,13 +4,17 @@ import { describeEvent, fmt } from './logic.js';
 const MAX_EVENTS = 60;
 
 export function PhaseView(el, controller) {
-  controller.addEventListener('rc:state', ({ detail }) => {
-    if (el.dataset.phase !== detail.phase) {
-      el.dataset.phase = detail.phase;
-      el.textContent = detail.phase;
-      document.body.dataset.phase = detail.phase;
-    }
+  const show = (phase) => {
+    if (!phase || el.dataset.phase === phase) return;
+    el.dataset.phase = phase;
+    el.textContent = phase;
+    document.body.dataset.phase = phase;
+  };
+  // the event arrives as soon as the loop applied the change; state messages confirm it at 10 Hz
+  controller.addEventListener('rc:event', ({ detail }) => {
+    if (detail.kind === 'phase_changed') show(detail.data.phase);
   });
+  controller.addEventListener('rc:state', ({ detail }) => show(detail.phase));
 }
 
 export function ConnectionView(el, controller) {
