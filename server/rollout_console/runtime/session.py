@@ -150,6 +150,15 @@ class Session:
             "url": f"https://huggingface.co/datasets/{recorder.repo_id}" if recording.uploader is not None else None,
         }
 
+    def episode_review(self, index: int) -> dict[str, Any] | None:
+        """One saved episode's rows and video locations (for the page's review); None if not recording."""
+        recording = self.recording
+        if recording is None:
+            return None
+        from ..recording.review import read_episode
+
+        return read_episode(recording.recorder.root, index)
+
     def episodes(self) -> list[dict[str, Any]] | None:
         recording = self.recording
         return None if recording is None else [info.as_dict() for info in recording.recorder.episodes()]

@@ -6,6 +6,7 @@ import { InputsPanel } from './inputs-panel.js';
 import { KeymapDialog } from './keymap-dialog.js';
 import { LeasePanel } from './lease-panel.js';
 import { EpisodeList, RecordingPanel } from './recording-panel.js';
+import { ReviewDialog } from './review-dialog.js';
 import {
   BannerView, ConnectionView, EventLog, HealthView, JointsView, PhaseView, TabletFacts,
 } from './status-views.js';
@@ -30,6 +31,7 @@ mount('.inputs-panel', InputsPanel);
 mount('.recording-panel', RecordingPanel);
 mount('.episodes', EpisodeList);
 mount('.teleop-panel', TeleopPanel);
+mount('[data-testid="review-dialog"]', ReviewDialog);
 if (document.body.classList.contains('tablet')) TabletFacts(document, controller);
 if ($('[data-testid="keymap-dialog"]')) {
   KeymapDialog($('[data-testid="keymap-dialog"]'), $('[data-testid="keymap-open"]'), $('[data-testid="shortcuts"]'));

@@ -5,6 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query
+from fastapi.responses import FileResponse
+
+from ...errors import RecordingError
 
 from ..deps import SessionDep, StatusDep
 from ..schemas import CameraInfo, EpisodePublic, EpisodesPublic, EventPublic, EventsPublic, StatusPublic
@@ -58,3 +61,34 @@ def episodes(session: SessionDep) -> EpisodesPublic:
     if items is None:
         raise HTTPException(404, f"the {session.strategy.name} strategy records no dataset")
     return EpisodesPublic(data=[EpisodePublic(**item) for item in items], count=len(items))
+
+
+def _review(session: SessionDep, index: int) -> dict[str, Any]:
+    try:
+        review = session.episode_review(index)
+    except RecordingError as exc:
+        raise HTTPException(404, str(exc)) from exc
+    if review is None:
+        raise HTTPException(404, f"the {session.strategy.name} strategy records no dataset")
+    return review
+
+
+@router.get("/episodes/{index}", operation_id="episode", responses={404: {"description": "No such episode"}})
+def episode(session: SessionDep, index: int) -> dict[str, Any]:
+    """A saved episode for review: timestamps, state and action curves, intervention flags, video URLs."""
+    review = _review(session, index)
+    for camera, video in review["videos"].items():
+        video.pop("path")
+        video["url"] = f"/api/v1/episodes/{index}/videos/{camera}"
+    return review
+
+
+@router.get("/episodes/{index}/videos/{camera}", operation_id="episode-video",
+            responses={200: {"content": {"video/mp4": {}}}, 404: {"description": "No such episode or camera"}},
+            response_class=FileResponse)
+def episode_video(session: SessionDep, index: int, camera: str) -> FileResponse:
+    """The MP4 holding this camera's frames of the episode (seek to ``from_timestamp``)."""
+    videos = _review(session, index)["videos"]
+    if camera not in videos:
+        raise HTTPException(404, f"episode {index} has no video for camera {camera!r}")
+    return FileResponse(videos[camera]["path"], media_type="video/mp4")
