@@ -8,6 +8,7 @@ import time
 
 SUITES = {
     "loop_preview": "benchmarks.loop_preview",
+    "recording": "benchmarks.recording",
     "hil": "benchmarks.hil",
 }
 
