@@ -148,3 +148,20 @@ def test_upload_failure_is_reported_and_recording_carries_on(tmp_path) -> None:
         before = len(_episodes(c))
         wait_until(lambda: len(_episodes(c)) > before + 1, timeout=10, message="recording continues")
     assert verify_dataset(root).ok
+
+
+def test_interpolation_sends_at_n_times_fps_but_records_at_fps(tmp_path) -> None:
+    import json
+
+    root = tmp_path / "interp"
+    flags = dataset_flags(root, "sentry", "--strategy.episode_time_s=1", "--interpolation_multiplier=3",
+                          "--loop.stats_window_s=2")
+    with live_server(config(*flags)) as live, live.client() as c:
+        wait_until(lambda: len(_episodes(c)) >= 2, timeout=15, message="two episodes")
+        status = c.get("/api/v1/status").json()
+        assert status["fps"] == 30 and status["control_hz"] == 90
+        assert 60 < status["loop"]["measured_hz"] < 100  # commands go out at ~90 Hz
+        lengths = [e["length"] for e in _episodes(c)[:2]]
+        assert lengths == [30, 30], "one row per policy tick (30 per second), not per command tick"
+    assert json.loads((root / "meta" / "info.json").read_text())["fps"] == 30
+    assert verify_dataset(root).ok

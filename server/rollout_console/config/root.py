@@ -64,6 +64,9 @@ class RolloutConsoleConfig(StrictModel):
     )
     resume: bool = Field(False, description="Append to an existing dataset (checked before the robot connects)")
     fps: float = Field(30.0, gt=0, le=1000, description="Policy and recording rate in Hz")
+    interpolation_multiplier: int = Field(
+        1, ge=1, le=20, description="Send commands at fps x N, interpolated; inference and recording stay at fps"
+    )
     duration: float = Field(0.0, ge=0, description="Stop after this many seconds (0 = run until stopped)")
     task: str = Field("", description="Language instruction given to the policy and stored with episodes")
     return_to_initial_position: bool = Field(

@@ -9,6 +9,7 @@ from ..features import FeatureLayout
 from ..hardware.registry import make_robot, make_teleop
 from ..hardware.thread_safe import ThreadSafeRobot
 from ..inference.factory import build_engine
+from ..inference.interpolator import ActionInterpolator
 from ..strategies import make_strategy
 from ..strategies.recording import open_recording
 from ..strategies.context import TickContext
@@ -38,5 +39,6 @@ def build_session(config: RolloutConsoleConfig, *, hub_api: Any = None) -> Sessi
 
         driver = ExpertLeaderDriver(teleop, layout, config.fps)
     ctx = TickContext(config=config, robot=robot, layout=layout, engine=engine, events=events,
+                      interpolator=ActionInterpolator(config.interpolation_multiplier),
                       teleop=teleop, teleop_driver=driver)
     return Session(config, ctx, strategy)

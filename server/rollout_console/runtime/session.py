@@ -46,8 +46,9 @@ class Session:
         self.strategy = strategy
         self.events: EventBus = ctx.events
         self._commands: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
-        window = max(30, int(config.loop.stats_window_s * config.fps))
-        self.loop = ControlLoop(1.0 / config.fps, self._tick, window_ticks=window, on_exit=self._loop_exited)
+        control_hz = config.fps * config.interpolation_multiplier
+        window = max(30, int(config.loop.stats_window_s * control_hz))
+        self.loop = ControlLoop(1.0 / control_hz, self._tick, window_ticks=window, on_exit=self._loop_exited)
         self._started = False
         self._finished = threading.Event()
         self._stopped_callbacks: list[Callable[[], None]] = []
@@ -347,6 +348,7 @@ class Session:
             "strategy": self.strategy.name,
             "phase": ctx.phase.value,
             "fps": self.config.fps,
+            "control_hz": self.config.fps * self.config.interpolation_multiplier,
             "elapsed_s": round(ctx.elapsed_s, 3),
             "loop": self.loop.stats.summary(),
             "robot": {"name": ctx.robot.name, "id": ctx.robot.id, "joints": joints},

@@ -106,6 +106,7 @@ class Strategy:
             ctx.notice = None
             ctx.hold_target = None
             ctx.engine.reset()  # a chunk planned before the pause is stale
+            ctx.interpolator.reset(steps.current_position(ctx) if ctx.observation is not None else None)
             ctx.engine.resume()
         elif target is P.ESTOPPED:
             steps.estop_hold(ctx)
@@ -140,6 +141,7 @@ class Strategy:
         if ctx.initial_position is None:
             ctx.initial_position = steps.current_position(ctx)
         if ctx.phase is P.STARTING:
+            ctx.interpolator.reset(steps.current_position(ctx))
             ctx.engine.resume()
             ctx.set_phase(P.AUTONOMOUS, cause="started")
         duration = ctx.config.duration
@@ -151,6 +153,8 @@ class Strategy:
     def motion(self, ctx: TickContext, observation: dict[str, Any]) -> np.ndarray | None:
         """Move the robot as the phase says; returns the action when a policy or human drove it."""
         phase = ctx.phase
+        if phase is not P.AUTONOMOUS:
+            steps.count_policy_tick(ctx)
         if phase is P.AUTONOMOUS:
             stale = steps.stale_cameras(ctx)
             if stale:

@@ -12,6 +12,7 @@ from ..config import RolloutConsoleConfig
 from ..features import FeatureLayout
 from ..hardware.thread_safe import ThreadSafeRobot
 from ..inference.base import InferenceEngine
+from ..inference.interpolator import ActionInterpolator
 from ..runtime.events import EventBus
 from ..runtime.phases import Phase
 
@@ -27,6 +28,7 @@ class TickContext:
     layout: FeatureLayout
     engine: InferenceEngine
     events: EventBus
+    interpolator: ActionInterpolator = field(default_factory=ActionInterpolator)
     teleop: Any = None  # Teleoperator (leader arm) or None
     teleop_driver: Any = None  # something with drive(observation) that moves the leader (the expert), or None
     phase: Phase = Phase.STARTING
@@ -52,6 +54,11 @@ class TickContext:
         self.phase = phase
         self.events.publish("phase_changed", previous=previous.value, phase=phase.value, cause=cause,
                             source=source, **data)
+
+    @property
+    def policy_tick(self) -> bool:
+        """Whether this control tick is a policy (and recording) tick: every N-th with interpolation."""
+        return bool(self.extra.get("policy_tick", True))
 
     @property
     def elapsed_s(self) -> float:

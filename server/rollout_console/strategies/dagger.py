@@ -27,7 +27,8 @@ from .base import COMMON_TRANSITIONS, Strategy
 from .context import TickContext
 from .handover import Handover, plan_handover
 from .recording import Recording, estimate_episode_seconds
-from .sentry import outcome_extra, recorded_action
+from .sentry import outcome_extra
+from .steps import recorded_action
 
 __all__ = ["DAGGER_TRANSITIONS", "DaggerStrategy", "RECORDS"]
 
@@ -158,7 +159,7 @@ class DaggerStrategy(Strategy):
         return steps.send(ctx, command)
 
     def after_motion(self, ctx: TickContext, observation: dict[str, Any], action: np.ndarray | None) -> None:
-        if ctx.phase not in RECORDS[self.mode] or not ctx.extra.get("policy_tick", True):
+        if ctx.phase not in RECORDS[self.mode] or not ctx.policy_tick:
             return
         sent = recorded_action(ctx, action)
         if sent is None:

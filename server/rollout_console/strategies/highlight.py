@@ -19,7 +19,8 @@ from ..runtime.phases import Phase
 from .base import Strategy
 from .context import TickContext
 from .recording import Recording
-from .sentry import outcome_extra, recorded_action
+from .sentry import outcome_extra
+from .steps import recorded_action
 
 __all__ = ["HighlightStrategy"]
 
@@ -39,7 +40,7 @@ class HighlightStrategy(Strategy):
         self.actions = {"mark": self._mark, "save": self._save, "discard": self._discard, "upload": self._upload}
 
     def after_motion(self, ctx: TickContext, observation: dict[str, Any], action: np.ndarray | None) -> None:
-        if ctx.phase is Phase.AUTONOMOUS and ctx.extra.get("policy_tick", True):
+        if ctx.phase is Phase.AUTONOMOUS and ctx.policy_tick:
             sent = recorded_action(ctx, action)
             if sent is None:
                 return

@@ -17,15 +17,11 @@ from ..runtime.phases import Phase
 from .base import Strategy
 from .context import TickContext
 from .recording import Recording, estimate_episode_seconds
+from .steps import recorded_action
 
-__all__ = ["SentryStrategy", "outcome_extra", "recorded_action"]
+__all__ = ["SentryStrategy", "outcome_extra"]
 
 OUTCOMES = (None, "success", "failure")
-
-
-def recorded_action(ctx: TickContext, action: np.ndarray | None) -> np.ndarray | None:
-    """What to record this tick: the action sent, or on a starved tick the goal the robot still holds."""
-    return action if action is not None else ctx.last_sent
 
 
 def outcome_extra(command: Command) -> dict[str, Any] | str:
@@ -54,7 +50,7 @@ class SentryStrategy(Strategy):
 
     def after_motion(self, ctx: TickContext, observation: dict[str, Any], action: np.ndarray | None) -> None:
         rec = self.recording
-        if ctx.phase is Phase.AUTONOMOUS and ctx.extra.get("policy_tick", True):
+        if ctx.phase is Phase.AUTONOMOUS and ctx.policy_tick:
             sent = recorded_action(ctx, action)
             if sent is not None:
                 rec.add(rec.frame(observation, sent))

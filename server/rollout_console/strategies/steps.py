@@ -73,16 +73,38 @@ def hold(ctx: TickContext) -> None:
 
 
 def drive_policy(ctx: TickContext, observation: dict) -> np.ndarray | None:
-    """One autonomous tick: ask the engine for this tick's action and send it.
+    """One autonomous control tick.
 
-    Returns the action actually sent, or None when the engine had nothing fresh (the robot then keeps
-    its last goal: a starved tick).
+    On a policy tick the engine gives this tick's action (None when starved: the robot keeps its last
+    goal) and the interpolator plans the sub-steps towards it; every control tick sends the next
+    sub-step. Returns the command sent, or None when nothing was sent.
     """
-    frame = ctx.layout.policy_observation(observation, ctx.config.task)
-    action = ctx.engine.next_action(frame)
-    if action is None:
+    interpolator = ctx.interpolator
+    policy_tick = interpolator.needs_action()
+    ctx.extra["policy_tick"] = policy_tick
+    if policy_tick:
+        frame = ctx.layout.policy_observation(observation, ctx.config.effective_task)
+        action = ctx.engine.next_action(frame)
+        interpolator.add(action)
+        ctx.extra["policy_action"] = action
+    command = interpolator.next_command()
+    if command is None:
         return None
-    return send(ctx, action)
+    return send(ctx, command)
+
+
+def count_policy_tick(ctx: TickContext) -> None:
+    """Outside autonomous motion the policy-rate cadence follows the control tick count."""
+    ctx.extra["policy_tick"] = ctx.tick % ctx.interpolator.multiplier == 0
+
+
+def recorded_action(ctx: TickContext, sent: np.ndarray | None) -> np.ndarray | None:
+    """The action a row records: the policy's action of this policy tick (not an interpolated
+    sub-step), the command sent when not interpolating, or on a starved tick the goal still held."""
+    if ctx.interpolator.enabled and ctx.phase.value == "autonomous":
+        action = ctx.extra.get("policy_action")
+        return action if action is not None else ctx.last_sent
+    return sent if sent is not None else ctx.last_sent
 
 
 def min_jerk(fraction: float) -> float:
