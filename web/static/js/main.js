@@ -2,6 +2,7 @@
 import { CameraView } from './camera-view.js';
 import { CommandPanel } from './command-panel.js';
 import { Controller } from './controller.js';
+import { InferencePanel } from './inference-panel.js';
 import { InputsPanel } from './inputs-panel.js';
 import { KeymapDialog } from './keymap-dialog.js';
 import { LeasePanel } from './lease-panel.js';
@@ -28,6 +29,7 @@ mount('[data-testid="events"]', EventLog);
 mount('.command-panel', CommandPanel, $('[data-testid="confirm-dialog"]'));
 mount('.lease-panel', LeasePanel);
 mount('.inputs-panel', InputsPanel);
+mount('.inference-panel', InferencePanel);
 mount('.recording-panel', RecordingPanel);
 mount('.episodes', EpisodeList);
 mount('.teleop-panel', TeleopPanel);
