@@ -100,8 +100,8 @@ def test_tablet_viewport_with_taps(browser: Browser, dagger) -> None:
         page.wait_for_timeout(400)
         page.locator('[data-save-outcome="success"]').tap()
         expect(page.locator(PHASE)).to_have_text("paused")
-        expect(page.locator('[data-testid="episode-count"]')).to_have_text("1")
-        episodes = _episodes(url)
+        expect(page.locator('[data-testid="episode-count"]')).to_have_text("1")  # submitted
+        episodes = wait_until(lambda: _episodes(url), message="the episode durable and listed")
         assert len(episodes) == 1 and episodes[0]["extra"]["outcome"] == "success"
         page.locator('[data-command="resume"]').tap()
         expect(page.locator(PHASE)).to_have_text("autonomous")

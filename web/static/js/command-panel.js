@@ -14,10 +14,7 @@ export function CommandPanel(root, controller, dialog) {
   }
 
   function flash(text) {
-    const banner = document.querySelector('[data-testid="banner"]');
-    banner.hidden = false;
-    banner.dataset.level = 'warning';
-    banner.textContent = text;
+    controller.emit('rc:flash', { text });
   }
 
   function confirmStop() {
@@ -44,6 +41,13 @@ export function CommandPanel(root, controller, dialog) {
     });
   }
 
+  // the latest phase: from events and acks as soon as they arrive, confirmed by state at 10 Hz
+  controller.addEventListener('rc:event', ({ detail }) => {
+    if (detail.kind === 'phase_changed') phase = detail.data.phase;
+  });
+  controller.addEventListener('rc:ack', ({ detail }) => {
+    if (detail.accepted && detail.phase) phase = detail.phase;
+  });
   controller.addEventListener('rc:state', ({ detail }) => {
     phase = detail.phase;
     available = detail.available_commands || [];
@@ -72,11 +76,12 @@ export function CommandPanel(root, controller, dialog) {
     // A hotkey always gets an answer: the explicit command goes to the server (which says why it
     // refuses), or the page says why the toggle means nothing in this phase.
     if (action === 'pause_resume') {
-      const name = pauseToggleCommand(phase, available);
+      const name = pauseToggleCommand(phase);
       if (name) send(name);
+      else if (phase === 'estopped') flash('E-stopped: click Resume to clear the estop (keys never clear it)');
       else flash(`${event.code}: pause/resume does nothing while ${phase}`);
     } else if (action === 'takeover_handback') {
-      const name = takeoverToggleCommand(phase, available);
+      const name = takeoverToggleCommand(phase);
       if (name) send(name);
       else flash(`${event.code}: take over works while paused, hand back while correcting (now ${phase})`);
     } else if (action === 'upload') {

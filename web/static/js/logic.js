@@ -5,24 +5,20 @@ export const MOVING_PHASES = new Set(['autonomous', 'correcting']);
 
 /**
  * The explicit command a pause/resume toggle (Space, a pedal) means in a phase, or null.
- * The page owns the toggle; the server only ever receives explicit commands.
- * @param {string} phase
- * @param {string[]} available commands the server would accept now
+ * The page owns the toggle; the server only ever receives explicit commands. An estop is never
+ * cleared by a toggle key: that takes the Resume button.
+ * @param {string} phase the latest known phase
  */
-export function pauseToggleCommand(phase, available) {
-  if (phase === 'autonomous' || phase === 'correcting' || phase === 'starting') {
-    return available.includes('pause') ? 'pause' : null;
-  }
-  if (phase === 'paused' || phase === 'estopped') {
-    return available.includes('resume') ? 'resume' : null;
-  }
+export function pauseToggleCommand(phase) {
+  if (phase === 'autonomous' || phase === 'correcting' || phase === 'starting') return 'pause';
+  if (phase === 'paused') return 'resume';
   return null;
 }
 
 /** The explicit command the takeover/handback toggle (Tab, a pedal) means in a phase, or null. */
-export function takeoverToggleCommand(phase, available) {
-  if (phase === 'paused') return available.includes('takeover') ? 'takeover' : null;
-  if (phase === 'correcting') return available.includes('handback') ? 'handback' : null;
+export function takeoverToggleCommand(phase) {
+  if (phase === 'paused') return 'takeover';
+  if (phase === 'correcting') return 'handback';
   return null;
 }
 

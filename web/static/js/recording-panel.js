@@ -8,7 +8,6 @@ function clock(seconds) {
 
 export function RecordingPanel(root, controller) {
   const q = (id) => root.querySelector(`[data-testid="${id}"]`);
-  const banner = document.querySelector('[data-testid="banner"]');
   controller.addEventListener('rc:state', ({ detail }) => {
     const rec = detail.recording;
     if (!rec) return;
@@ -24,12 +23,6 @@ export function RecordingPanel(root, controller) {
       q('ring').hidden = false;
       q('ring-fill').value = rec.ring.fill;
       q('ring-seconds').textContent = `${fmt(rec.ring.seconds, 1)} / ${fmt(rec.ring.max_seconds, 0)} s`;
-    }
-    if (rec.dropped_frames > 0 && !detail.error) {
-      banner.hidden = false;
-      banner.dataset.level = 'error';
-      banner.textContent = `Recording fell behind: ${rec.dropped_frames} frames dropped (episodes were cut to stay consistent). `
-        + 'Lower camera resolution or fps, or use --dataset.vcodec=h264.';
     }
     const up = detail.upload || { state: 'disabled' };
     q('upload-state').textContent = up.state;

@@ -25,20 +25,47 @@ export function ConnectionView(el, controller) {
   });
 }
 
+/**
+ * The one owner of the banner. Precedence: error > notice (why the session paused itself) > dropped
+ * frames > a flash (a refused command, a toggle that means nothing now), which stays for a few seconds.
+ */
 export function BannerView(el, controller) {
-  controller.addEventListener('rc:state', ({ detail }) => {
-    const text = detail.error ? `Error: ${detail.error}` : detail.notice || '';
-    el.hidden = !text;
-    el.dataset.level = detail.error ? 'error' : 'warning';
-    if (el.textContent !== text) el.textContent = text;
-  });
-  controller.addEventListener('rc:connection', ({ detail }) => {
-    if (detail.state === 'disconnected') {
-      el.hidden = false;
-      el.dataset.level = 'error';
-      el.textContent = 'Connection to the console lost; reconnecting…';
+  const FLASH_MS = 6000;
+  let flash = null;
+  let state = null;
+  let connection = 'connecting';
+
+  function render() {
+    let text = '';
+    let level = 'warning';
+    const dropped = state?.recording?.dropped_frames || 0;
+    if (connection === 'disconnected') {
+      text = 'Connection to the console lost; reconnecting…';
+      level = 'error';
+    } else if (state?.error) {
+      text = `Error: ${state.error}`;
+      level = 'error';
+    } else if (state?.notice) {
+      text = state.notice;
+    } else if (dropped > 0) {
+      text = `Recording fell behind: ${dropped} frames dropped (episodes were cut to stay consistent). `
+        + 'Lower camera resolution or fps, or use --dataset.vcodec=h264.';
+      level = 'error';
+    } else if (flash && performance.now() < flash.until) {
+      text = flash.text;
+      level = flash.level;
     }
+    el.hidden = !text;
+    el.dataset.level = level;
+    if (el.textContent !== text) el.textContent = text;
+  }
+
+  controller.addEventListener('rc:state', ({ detail }) => { state = detail; render(); });
+  controller.addEventListener('rc:flash', ({ detail }) => {
+    flash = { text: detail.text, level: detail.level || 'warning', until: performance.now() + FLASH_MS };
+    render();
   });
+  controller.addEventListener('rc:connection', ({ detail }) => { connection = detail.state; render(); });
 }
 
 export function HealthView(root, controller) {
