@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from rollout_console.config import load_config
 from rollout_console.recording import FrameRing, verify_dataset
 from rollout_console.runtime import build_session

@@ -17,7 +17,6 @@ from typing import Any
 
 import httpx
 import uvicorn
-
 from rollout_console.api import create_app
 from rollout_console.config import RolloutConsoleConfig, load_config
 from rollout_console.runtime import Session, build_session

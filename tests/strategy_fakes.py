@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 from rollout_console.config import load_config
 from rollout_console.features import FeatureLayout
 from rollout_console.hardware.sim.kinematics import HOME, JOINT_NAMES

@@ -5,9 +5,8 @@ from __future__ import annotations
 import httpx
 import pyarrow.parquet as pq
 import pytest
-from playwright.sync_api import Browser, Page, expect
-
 from helpers import SMALL_CAMERAS, cli_server, dataset_flags, wait_until
+from playwright.sync_api import Browser, Page, expect
 
 pytestmark = pytest.mark.e2e
 PHASE = '[data-testid="phase"]'

@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 
 import pytest
-from playwright.sync_api import Page, expect
-
 from helpers import SMALL_CAMERAS, cli_server, free_port
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import Page, expect
-
 from helpers import SMALL_CAMERAS, cli_server, dataset_flags
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
 

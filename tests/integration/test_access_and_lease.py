@@ -7,11 +7,10 @@ import time
 
 import httpx
 import pytest
-from websockets.exceptions import ConnectionClosed, InvalidStatus
-from websockets.sync.client import connect
-
 from helpers import config, live_server, wait_until
 from rollout_console.api.auth import AccessPolicy
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.sync.client import connect
 
 OPERATOR = "operator-token-0123456789abcdef"
 VIEWER = "viewer-token-0123456789abcdefgh"
@@ -65,9 +64,8 @@ def test_foreign_origins_are_refused_for_commands_and_websockets(lan) -> None:
 
 
 def test_websocket_without_token_is_closed(lan) -> None:
-    with pytest.raises(ConnectionClosed) as info:
-        with connect(lan.ws_url + "/api/v1/ws") as ws:
-            ws.recv(timeout=5)
+    with pytest.raises(ConnectionClosed) as info, connect(lan.ws_url + "/api/v1/ws") as ws:
+        ws.recv(timeout=5)
     assert info.value.rcvd.code == 1008 and "token" in info.value.rcvd.reason
     with connect(lan.ws_url + f"/api/v1/ws?token={OPERATOR}") as ws:
         assert json.loads(ws.recv(timeout=5))["role"] == "operator"

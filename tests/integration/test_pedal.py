@@ -6,7 +6,6 @@ import errno
 
 import httpx
 from evdev import ecodes
-
 from helpers import config, dataset_flags, live_server, wait_until
 from rollout_console.inputs.device import MemoryPedalDevice, MemoryPedalOpener
 

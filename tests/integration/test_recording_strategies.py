@@ -6,7 +6,6 @@ import time
 
 import pyarrow.parquet as pq
 import pytest
-
 from helpers import config, dataset_flags, live_server, wait_until
 from rollout_console.recording import verify_dataset
 

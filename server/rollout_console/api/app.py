@@ -21,9 +21,12 @@ from .access import install_access_middleware
 from .auth import AccessPolicy
 from .lease import LeaseChange, OperatorLease
 from .preview import PreviewHubs
-from .routes import cameras, commands, health, lease as lease_routes, session as session_routes, teleop, ws
+from .routes import cameras, commands, health, teleop, ws
+from .routes import lease as lease_routes
+from .routes import session as session_routes
 from .status_cache import StatusCache
-from .web import router as web_router, web_dir
+from .web import router as web_router
+from .web import web_dir
 
 __all__ = ["create_app"]
 

@@ -163,6 +163,10 @@ class PreviewHubs:
 
     def stats(self) -> dict[str, dict[str, float]]:
         return {
-            name: {"viewers": hub.viewer_count, "encodes": hub.encodes, "encodes_per_s": round(hub.encodes_per_second(), 2)}
+            name: {
+                "viewers": hub.viewer_count,
+                "encodes": hub.encodes,
+                "encodes_per_s": round(hub.encodes_per_second(), 2),
+            }
             for name, hub in self.hubs.items()
         }

@@ -1,13 +1,13 @@
 """All configuration as pydantic models, shared by the CLI, the API and the docs."""
 
 from .base import StrictModel
+from .dataset import DatasetConfig
 from .flags import flag_names, help_text, load_config, parse_flags
 from .hardware import SIM_CAMERA_VIEWS, RobotConfig, SimRobotConfig, SimTeleopConfig, TeleopConfig
-from .inputs import AuthConfig, LeaseConfig, PedalConfig
 from .inference import InferenceConfig, SyncInferenceConfig
+from .inputs import AuthConfig, LeaseConfig, PedalConfig
 from .policy import PolicyConfig, ScriptedPolicyConfig
 from .root import LoopConfig, RolloutConsoleConfig, ServerConfig
-from .dataset import DatasetConfig
 from .strategy import (
     BaseStrategyConfig,
     DaggerStrategyConfig,
@@ -23,7 +23,6 @@ __all__ = [
     "DaggerStrategyConfig",
     "DatasetConfig",
     "HighlightStrategyConfig",
-    "SentryStrategyConfig",
     "InferenceConfig",
     "LeaseConfig",
     "LoopConfig",
@@ -32,6 +31,7 @@ __all__ = [
     "RobotConfig",
     "RolloutConsoleConfig",
     "ScriptedPolicyConfig",
+    "SentryStrategyConfig",
     "ServerConfig",
     "SimRobotConfig",
     "SimTeleopConfig",

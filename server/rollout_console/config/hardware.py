@@ -41,9 +41,24 @@ class SimRobotConfig(StrictModel):
 
 
 class SimTeleopConfig(StrictModel):
-    """The simulated leader arm, driven from the page or by a scripted expert."""
+    """The simulated leader arm, driven from the page (sliders, drag on the top camera) or by the expert."""
 
     type: Literal["sim"] = "sim"
+    driver: Literal["manual", "expert"] = Field(
+        "manual", description="Who moves the leader during corrections: the page/API (manual) or the scripted expert"
+    )
+    max_speed_deg_s: float = Field(240.0, gt=0, description="How fast the leader follows slider/drag targets")
+    align_on_pause: bool = Field(
+        True, description="On pause, move the (actuated) leader to the follower's pose so takeover starts aligned"
+    )
+    handover: Literal["smooth", "none"] = Field(
+        "smooth", description="On takeover, bring the follower to the leader smoothly (bumpless) or not at all"
+    )
+    handover_max_s: float = Field(1.0, gt=0, le=10, description="Upper bound of the follower->leader handover")
+    handover_speed_deg_s: float = Field(90.0, gt=0, description="Joint speed the handover aims for")
+    handover_tolerance: float = Field(
+        2.0, ge=0, description="Follower and leader closer than this (every joint) need no handover"
+    )
 
 
 RobotConfig = Annotated[SimRobotConfig, Field(description="Robot to drive")]

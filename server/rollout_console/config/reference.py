@@ -42,7 +42,8 @@ def markdown() -> str:
             lines.append("|---|---|---|---|")
             table_open = True
         shown_default = f"`{default}`" if default != "" else ""
-        lines.append(f"| `{flag}` | {label.replace('|', '&#124;')} | {shown_default} | {description.replace('|', '&#124;')} |")
+        label, description = label.replace("|", "&#124;"), description.replace("|", "&#124;")
+        lines.append(f"| `{flag}` | {label} | {shown_default} | {description} |")
     return "\n".join(lines) + "\n"
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from .base import StrictModel
+from .dataset import DatasetConfig
 from .hardware import RobotConfig, SimRobotConfig, SimTeleopConfig, TeleopConfig
 from .inference import InferenceConfig, SyncInferenceConfig
-from .dataset import DatasetConfig
 from .inputs import AuthConfig, LeaseConfig, PedalConfig
 from .policy import PolicyConfig, ScriptedPolicyConfig
 from .strategy import RECORDING_STRATEGIES, BaseStrategyConfig, StrategyConfig

@@ -9,10 +9,10 @@ from pydantic import Field, model_validator
 from .base import StrictModel
 
 __all__ = [
+    "RECORDING_STRATEGIES",
     "BaseStrategyConfig",
     "DaggerStrategyConfig",
     "HighlightStrategyConfig",
-    "RECORDING_STRATEGIES",
     "SentryStrategyConfig",
     "StrategyConfig",
 ]

@@ -11,8 +11,8 @@ from ..hardware.thread_safe import ThreadSafeRobot
 from ..inference.factory import build_engine
 from ..inference.interpolator import ActionInterpolator
 from ..strategies import make_strategy
-from ..strategies.recording import open_recording
 from ..strategies.context import TickContext
+from ..strategies.recording import open_recording
 from .events import EventBus
 from .session import Session
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["MOVING", "Phase", "TERMINAL"]
+__all__ = ["MOVING", "TERMINAL", "Phase"]
 
 
 class Phase(StrEnum):

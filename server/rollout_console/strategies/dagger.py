@@ -30,7 +30,7 @@ from .recording import Recording, estimate_episode_seconds
 from .sentry import outcome_extra
 from .steps import recorded_action
 
-__all__ = ["DAGGER_TRANSITIONS", "DaggerStrategy", "RECORDS"]
+__all__ = ["DAGGER_TRANSITIONS", "RECORDS", "DaggerStrategy"]
 
 P = Phase
 

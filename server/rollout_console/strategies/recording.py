@@ -58,7 +58,8 @@ class Recording:
 
     # ------------------------------------------------------------------ frames
 
-    def frame(self, observation: dict[str, Any], action: np.ndarray, intervention: bool | None = None) -> dict[str, Any]:
+    def frame(self, observation: dict[str, Any], action: np.ndarray,
+              intervention: bool | None = None) -> dict[str, Any]:
         """A recorder frame from a raw observation and the action actually sent this tick."""
         frame: dict[str, Any] = {STATE: self.layout.state_vector(observation), ACTION: np.asarray(action, np.float32)}
         if self.layout.env_names:

@@ -7,7 +7,6 @@ import subprocess
 import sys
 
 import pytest
-
 from rollout_console.config import flag_names, help_text, load_config
 from rollout_console.errors import ConfigError
 

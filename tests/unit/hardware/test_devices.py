@@ -7,7 +7,6 @@ import time
 from typing import Any
 
 import numpy as np
-
 from helpers import wait_until
 from rollout_console.hardware import CameraReader, ThreadSafeRobot
 

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-
 import numpy as np
 import pytest
-
 from helpers import config, wait_until
 from rollout_console.features import ENV_STATE, STATE, FeatureLayout
 from rollout_console.hardware.sim import (
@@ -139,7 +137,7 @@ def test_renderer_draws_every_view_at_the_requested_size() -> None:
 def test_expert_refuses_a_robot_without_the_task_state() -> None:
     from rollout_console.errors import ConfigError
 
-    with pytest.raises(ConfigError, match="--robot.type=sim"):
+    with pytest.raises(ConfigError, match=r"--robot\.type=sim"):
         ScriptedExpert(NAMES, [], NAMES, 30.0)
 
 

@@ -7,7 +7,6 @@ import time
 
 import numpy as np
 import pytest
-
 from rollout_console.runtime.control_loop import ControlLoop
 from rollout_console.runtime.timing import SlidingWindow, TickTiming
 

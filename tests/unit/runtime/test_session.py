@@ -6,7 +6,6 @@ import time
 
 import numpy as np
 import pytest
-
 from helpers import config, wait_until
 from rollout_console.runtime import Phase, build_session
 

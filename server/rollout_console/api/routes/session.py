@@ -8,7 +8,6 @@ from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import FileResponse
 
 from ...errors import RecordingError
-
 from ..deps import SessionDep, StatusDep
 from ..schemas import CameraInfo, EpisodePublic, EpisodesPublic, EventPublic, EventsPublic, StatusPublic
 
