@@ -31,6 +31,10 @@ _LINGER_S = 1.0  # let pages receive the final "stopped" state before the server
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] == "train":  # train the built-in flow-matching policy on a recorded dataset
+        from .policies.flow.train import main as train_main
+
+        return train_main(args[1:])
     if any(arg in ("-h", "--help") for arg in args):
         sys.stdout.write(help_text())
         return 0

@@ -4,9 +4,9 @@ from .base import StrictModel
 from .dataset import DatasetConfig
 from .flags import flag_names, help_text, load_config, parse_flags
 from .hardware import SIM_CAMERA_VIEWS, RobotConfig, SimRobotConfig, SimTeleopConfig, TeleopConfig
-from .inference import InferenceConfig, SyncInferenceConfig
+from .inference import InferenceConfig, RTCInferenceConfig, RTCOptions, SyncInferenceConfig
 from .inputs import AuthConfig, LeaseConfig, PedalConfig
-from .policy import PolicyConfig, ScriptedPolicyConfig
+from .policy import FlowPolicyConfig, PolicyConfig, ScriptedPolicyConfig
 from .root import LoopConfig, RolloutConsoleConfig, ServerConfig
 from .strategy import (
     BaseStrategyConfig,
@@ -22,12 +22,15 @@ __all__ = [
     "BaseStrategyConfig",
     "DaggerStrategyConfig",
     "DatasetConfig",
+    "FlowPolicyConfig",
     "HighlightStrategyConfig",
     "InferenceConfig",
     "LeaseConfig",
     "LoopConfig",
     "PedalConfig",
     "PolicyConfig",
+    "RTCInferenceConfig",
+    "RTCOptions",
     "RobotConfig",
     "RolloutConsoleConfig",
     "ScriptedPolicyConfig",

@@ -133,16 +133,17 @@ def validation_error_to_config_error(exc: ValidationError, raw: Mapping[str, Any
     messages = []
     first_flag: str | None = None
     for error in exc.errors():
-        flag = _flag_from_loc(error["loc"], raw)
+        flag = _flag_from_loc(error["loc"], raw, error["type"])
         if error["type"] in ("union_tag_invalid", "union_tag_not_found") and flag:
             flag += ".type"  # the discriminator itself is at fault
         message = _describe(error, flag)
-        messages.append(f"{flag}: {message}" if flag else message)
+        # validators that know the exact flag say it first; otherwise prefix the option at fault
+        messages.append(message if not flag or message.startswith("--") else f"{flag}: {message}")
         first_flag = first_flag or flag
     return ConfigError("; ".join(messages[:3]) + (" (and more)" if len(messages) > 3 else ""))
 
 
-def _flag_from_loc(loc: tuple[Any, ...], raw: Mapping[str, Any]) -> str | None:
+def _flag_from_loc(loc: tuple[Any, ...], raw: Mapping[str, Any], kind: str = "") -> str | None:
     if not loc:
         return None
     parts: list[str] = []
@@ -155,9 +156,10 @@ def _flag_from_loc(loc: tuple[Any, ...], raw: Mapping[str, Any]) -> str | None:
         elif isinstance(node, list) and isinstance(element, int):
             parts[-1] = f"{parts[-1]}[{element}]" if parts else f"[{element}]"
             node = node[element] if element < len(node) else None
-        elif last:
-            parts.append(str(element))
-        # otherwise: a union tag or validator name inserted by pydantic; skip it
+        elif last and (kind == "missing" or not isinstance(node, Mapping)):
+            parts.append(str(element))  # a missing option is named by the location's last element
+        # otherwise: a union tag or validator name inserted by pydantic (also as the last element of a
+        # model-level error inside a union variant); skip it
     return "--" + ".".join(parts) if parts else None
 
 
@@ -264,6 +266,7 @@ def help_text(program: str = "rollout-console") -> str:
     """The ``--help`` page: every option with its type and default."""
     lines = [
         f"usage: {program} [--config=FILE] [--option=value ...]",
+        f"       {program} train --dataset.root=DIR --output_dir=DIR [--option=value ...]  (see train --help)",
         "",
         "Options are lerobot-style dotted flags; flags override values from --config (YAML or JSON).",
         "Defaults are in brackets.",

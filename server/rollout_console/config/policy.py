@@ -1,14 +1,14 @@
-"""Policy configuration."""
+"""Policy configuration: ``--policy.type=scripted|flow``; ``--policy.path=DIR`` implies flow."""
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Discriminator, Field, Tag, model_validator
 
 from .base import StrictModel
 
-__all__ = ["PolicyConfig", "ScriptedPolicyConfig"]
+__all__ = ["FlowPolicyConfig", "PolicyConfig", "ScriptedPolicyConfig"]
 
 
 class ScriptedPolicyConfig(StrictModel):
@@ -18,5 +18,62 @@ class ScriptedPolicyConfig(StrictModel):
     chunk_size: int = Field(50, ge=1, le=1000, description="Actions per predicted chunk")
     max_joint_speed_deg_s: float = Field(60.0, gt=0, description="Speed the expert plans its motions at")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _foreign_options(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            given = sorted({"path", "num_steps", "jacobian_free", "guidance_prior_std", "seed"} & set(data))
+            if given:
+                names = ", ".join(f"--policy.{name}" for name in given)
+                raise ValueError(f"{names} applies only to --policy.type=flow (a --policy.path implies it)")
+        return data
 
-PolicyConfig = Annotated[ScriptedPolicyConfig, Field(description="Policy that drives the robot")]
+
+class FlowPolicyConfig(StrictModel):
+    """A flow-matching chunk policy trained with ``rollout-console train`` (guided: works with rtc)."""
+
+    type: Literal["flow"] = "flow"
+    path: str = Field(
+        "builtin:sim_flow", description="Checkpoint directory (config.json + model.safetensors) or builtin:NAME"
+    )
+    num_steps: int | None = Field(
+        None, ge=1, le=1000, description="Euler denoising steps (default: the checkpoint's)"
+    )
+    jacobian_free: bool = Field(
+        False, description="Guide with the identity-Jacobian shortcut instead of the true VJP (cheaper)"
+    )
+    guidance_prior_std: float = Field(
+        1.0, gt=0, le=10, description="Width of the action prior assumed by RTC guidance (1 = the paper; "
+        "smaller guides harder mid-sampling)"
+    )
+    seed: int | None = Field(None, description="Seed of the sampling noise (default: random)")
+    torch_threads: int = Field(
+        1, ge=1, le=256, description="CPU threads torch uses for inference (leave the other cores to the control loop)"
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _foreign_options(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            given = sorted({"chunk_size", "max_joint_speed_deg_s"} & set(data))
+            if given:
+                names = ", ".join(f"--policy.{name}" for name in given)
+                raise ValueError(f"{names} applies only to --policy.type=scripted (the chunk size of a "
+                                 "flow policy is fixed by its checkpoint)")
+        return data
+
+
+def _policy_tag(value: Any) -> str:
+    """No ``--policy.type`` given: a ``--policy.path`` means flow, anything else the scripted expert."""
+    if isinstance(value, dict):
+        if value.get("type"):
+            return str(value["type"])
+        return "flow" if value.get("path") is not None else "scripted"
+    return str(getattr(value, "type", "scripted"))
+
+
+PolicyConfig = Annotated[
+    Annotated[ScriptedPolicyConfig, Tag("scripted")] | Annotated[FlowPolicyConfig, Tag("flow")],
+    Discriminator(_policy_tag),
+    Field(description="Policy that drives the robot"),
+]

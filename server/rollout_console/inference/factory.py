@@ -8,13 +8,44 @@ from ..policies.latency import SlowedPolicy
 from ..policies.protocol import Policy
 from ..policies.registry import make_policy
 from .base import InferenceEngine
-from .sync import SyncInferenceEngine
 
-__all__ = ["build_engine"]
+__all__ = ["build_engine", "build_engine_for"]
 
 
 def build_engine(config: RolloutConsoleConfig, layout: FeatureLayout) -> InferenceEngine:
+    """The configured policy (slowed by ``--inference.simulated_latency_ms``) inside its engine.
+
+    Raises ConfigError (e.g. ``--inference.type=rtc`` with a policy that cannot be guided) before any
+    hardware is touched.
+    """
     policy: Policy = make_policy(config.policy, layout, fps=config.fps)
-    if config.inference.simulated_latency_ms > 0:
-        policy = SlowedPolicy(policy, config.inference.simulated_latency_ms)
-    return SyncInferenceEngine(policy, config.inference.n_action_steps)
+    return build_engine_for(config.inference, policy, fps=config.fps)
+
+
+def build_engine_for(inference: object, policy: Policy, fps: float) -> InferenceEngine:
+    """An engine for an already built policy (benchmarks, tests, notebooks)."""
+    latency = getattr(inference, "simulated_latency_ms", 0.0)
+    if latency > 0:
+        policy = SlowedPolicy(policy, latency)
+    kind = getattr(inference, "type", "sync")
+    if kind == "rtc":
+        from .rtc import RTCInferenceEngine
+
+        options = inference.rtc  # type: ignore[attr-defined]
+        return RTCInferenceEngine(
+            policy,
+            fps=fps,
+            queue_threshold=inference.queue_threshold,  # type: ignore[attr-defined]
+            guidance=options.guidance,
+            execution_horizon=options.execution_horizon,
+            max_guidance_weight=options.max_guidance_weight,
+            prefix_attention_schedule=options.prefix_attention_schedule,
+            delay_window=options.delay_window,
+            delay_percentile=options.delay_percentile,
+            delay_margin_ticks=options.delay_margin_ticks,
+            warmup_inferences=options.warmup_inferences,
+            max_consecutive_errors=options.max_consecutive_errors,
+        )
+    from .sync import SyncInferenceEngine
+
+    return SyncInferenceEngine(policy, inference.n_action_steps)  # type: ignore[attr-defined]

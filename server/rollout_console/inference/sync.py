@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..policies.protocol import Policy
-from .base import ChunkMetrics
+from .base import ChunkMetrics, PlotTrace
 
 __all__ = ["SyncInferenceEngine"]
 
@@ -22,13 +22,15 @@ class SyncInferenceEngine:
 
     name = "sync"
 
-    def __init__(self, policy: Policy, n_action_steps: int | None = None) -> None:
+    def __init__(self, policy: Policy, n_action_steps: int | None = None, plot_joint: str | None = None) -> None:
         self.policy = policy
         self.policy_name = policy.name
         self.n_action_steps = min(n_action_steps or policy.chunk_size, policy.chunk_size)
         self.metrics = ChunkMetrics()
+        self.plot = PlotTrace(policy.action_names, plot_joint)
         self._queue: deque[np.ndarray] = deque()
         self._fresh_chunk = False
+        self._cold = True
 
     def start(self) -> None:
         """Nothing runs in the background."""
@@ -40,6 +42,7 @@ class SyncInferenceEngine:
         self._queue.clear()
         self.policy.reset()
         self.metrics.forget_last_action()
+        self.plot.clear()
 
     def pause(self) -> None:
         self._queue.clear()
@@ -57,15 +60,27 @@ class SyncInferenceEngine:
                 self.metrics.last_error = f"{self.policy_name}: {exc}"
                 raise
             elapsed = time.perf_counter() - started
-            self.metrics.latency_s.add(elapsed)
-            self.metrics.stall_s.add(elapsed)
+            if self._cold:
+                self.metrics.cold_start_s = elapsed
+                self._cold = False
+            else:
+                self.metrics.latency_s.add(elapsed)
+            self.metrics.stalled(elapsed)
             self.metrics.inferences += 1
             self._queue.extend(chunk[: self.n_action_steps])
             self._fresh_chunk = True
         action = self._queue.popleft()
         self.metrics.executed(action, first_of_chunk=self._fresh_chunk)
+        self.plot.executed(action)
         self._fresh_chunk = False
         return action
 
     def status(self) -> dict[str, Any]:
-        return {"engine": self.name, "queue_depth": len(self._queue), "delay_ticks": 0, **self.metrics.to_dict()}
+        queued = np.array(self._queue) if self._queue else None
+        return {
+            "engine": self.name,
+            "queue_depth": len(self._queue),
+            "delay_ticks": 0,
+            **self.metrics.to_dict(),
+            "plot": self.plot.to_dict(queued),
+        }

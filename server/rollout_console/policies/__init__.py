@@ -1,7 +1,8 @@
-"""Policies: the protocol, the scripted sim expert, and the registry that builds the configured one."""
+"""Policies: the protocols, the scripted sim expert, the flow policy, and the registry that builds one."""
 
-from .latency import SlowedPolicy
-from .protocol import Policy
-from .registry import make_policy
+from .latency import SlowedGuidedPolicy, SlowedPolicy
+from .protocol import GuidedPolicy, Policy, is_guided
+from .registry import POLICY_FACTORIES, make_policy
 
-__all__ = ["Policy", "SlowedPolicy", "make_policy"]
+__all__ = ["POLICY_FACTORIES", "GuidedPolicy", "Policy", "SlowedGuidedPolicy", "SlowedPolicy", "is_guided",
+           "make_policy"]

@@ -46,17 +46,20 @@ def assert_counts_up(executed: list[float | None]) -> list[float]:
 
 @pytest.fixture
 def engine_factory():  # noqa: ANN201
-    engines: list[RTCInferenceEngine] = []
+    engines: list[tuple[RTCInferenceEngine, ClockPolicy]] = []
 
     def make(policy: ClockPolicy, **kwargs: object) -> RTCInferenceEngine:
         engine = RTCInferenceEngine(policy, fps=30.0, error_backoff_s=0.0, **kwargs)  # type: ignore[arg-type]
         engine.start()
-        engines.append(engine)
+        engines.append((engine, policy))
         return engine
 
     yield make
-    for engine in engines:
+    for engine, policy in engines:
+        for _ in range(3):  # unblock a gated call still in flight so the thread can exit
+            policy.release()
         engine.stop()
+        assert not engine.ready
 
 
 def test_every_row_executes_once_for_any_latency_that_fits(engine_factory) -> None:  # noqa: ANN001
@@ -211,6 +214,10 @@ def test_status_reports_what_the_page_needs(engine_factory) -> None:  # noqa: AN
     assert plot["joint"] == "b.pos"
     assert plot["executed"][-1] == 59.0 - status["waiting_ticks"]
     assert len(plot["upcoming"]) == status["queue_depth"] and len(plot["executed"]) <= 90
+    # only numbers (the page scales the plot by them); ticks before the first chunk are not plotted
+    assert all(isinstance(v, float) for v in plot["executed"] + plot["upcoming"])
+    assert len(plot["executed"]) == 60 - status["waiting_ticks"]
+    assert plot["upcoming"][0] == plot["executed"][-1] + 1
     with pytest.raises(ValueError, match="plot joint"):
         RTCInferenceEngine(GuidedClockPolicy(), plot_joint="nope")
 

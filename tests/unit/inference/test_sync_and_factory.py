@@ -64,6 +64,10 @@ def test_build_engine_from_flags() -> None:
     assert engine.execution_horizon == 20 and engine.schedule == "EXP" and engine.guidance
     assert engine.policy_name.startswith("flow:sim_flow")
     assert hasattr(engine.policy, "predict_chunk_guided")  # the slowed flow policy is still guided
+    engine = build_engine(load_config(["--inference.type=rtc", "--policy.type=flow", "--policy.jacobian_free=true",
+                                       "--policy.guidance_prior_std=0.5", "--policy.num_steps=4"]), SIM_LAYOUT)
+    flow = engine.policy
+    assert (flow.jacobian_free, flow.prior_std, flow.num_steps) == (True, 0.5, 4)  # type: ignore[attr-defined]
 
 
 def test_rtc_with_the_scripted_expert_is_refused_naming_the_alternatives() -> None:

@@ -87,7 +87,7 @@ def test_guidance_pulls_the_new_chunk_onto_the_old_one(policy: FlowPolicy) -> No
         assert float(chunk[:, horizon:].abs().max()) < 10  # fresh rows stay in a sane range
     assert all(b <= a * 1.02 for a, b in zip(frozen, frozen[1:], strict=False)), frozen
     assert all(b <= a * 1.02 for a, b in zip(middle, middle[1:], strict=False)), middle
-    assert frozen[-1] < 0.3 * frozen[0], frozen
+    assert frozen[-1] < 0.5 * frozen[0], frozen  # a large drop from beta = 0 to beta = n
     # and the Jacobian-free variant (LeRobot's) also attracts, differently
     policy.jacobian_free = True
     try:
