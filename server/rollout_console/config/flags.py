@@ -128,15 +128,20 @@ def load_config(argv: Sequence[str]) -> RolloutConsoleConfig:
         raise validation_error_to_config_error(exc, raw) from None
 
 
-def validation_error_to_config_error(exc: ValidationError, raw: Mapping[str, Any]) -> ConfigError:
-    """Name the first failing flag, skipping the union tags pydantic puts into error locations."""
+def validation_error_to_config_error(exc: ValidationError, raw: Mapping[str, Any],
+                                     known_flags: Sequence[str] | None = None) -> ConfigError:
+    """Name the failing flags, skipping the union tags pydantic puts into error locations.
+
+    ``known_flags`` (default: the console's) feed "did you mean" suggestions.
+    """
+    known = list(known_flags) if known_flags is not None else flag_names()
     messages = []
     first_flag: str | None = None
     for error in exc.errors():
         flag = _flag_from_loc(error["loc"], raw, error["type"])
         if error["type"] in ("union_tag_invalid", "union_tag_not_found") and flag:
             flag += ".type"  # the discriminator itself is at fault
-        message = _describe(error, flag)
+        message = _describe(error, flag, known)
         # validators that know the exact flag say it first; otherwise prefix the option at fault
         messages.append(message if not flag or message.startswith("--") else f"{flag}: {message}")
         first_flag = first_flag or flag
@@ -163,12 +168,15 @@ def _flag_from_loc(loc: tuple[Any, ...], raw: Mapping[str, Any], kind: str = "")
     return "--" + ".".join(parts) if parts else None
 
 
-def _describe(error: Mapping[str, Any], flag: str | None) -> str:
+def _describe(error: Mapping[str, Any], flag: str | None, known: Sequence[str]) -> str:
     kind = error["type"]
     if kind == "extra_forbidden":
-        suggestion = difflib.get_close_matches(flag or "", flag_names(), n=1)
+        suggestion = difflib.get_close_matches(flag or "", known, n=1)
         hint = f" (did you mean {suggestion[0]}?)" if suggestion else " (see --help)"
         return f"unknown option{hint}"
+    if kind == "missing":
+        nested = [name for name in known if flag and name.startswith(flag + ".")]
+        return f"is required: give {', '.join(nested[:3])}" if nested else "is required"
     message = str(error["msg"])
     if kind == "union_tag_invalid":
         context = error.get("ctx", {})

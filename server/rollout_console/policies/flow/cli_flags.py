@@ -6,13 +6,12 @@ commands exit with status 2 and say which option is wrong.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterator, Sequence
 from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ...config.flags import parse_flags
+from ...config.flags import parse_flags, validation_error_to_config_error
 from ...errors import ConfigError
 
 __all__ = ["model_flag_names", "model_help", "parse_model_flags"]
@@ -50,15 +49,4 @@ def parse_model_flags(model: type[M], argv: Sequence[str]) -> M:
     try:
         return model.model_validate(tree)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        flag = "--" + ".".join(str(part) for part in error["loc"])
-        if error["type"] == "extra_forbidden":
-            close = difflib.get_close_matches(flag, model_flag_names(model), n=1)
-            hint = f" (did you mean {close[0]}?)" if close else ""
-            raise ConfigError(f"unknown option{hint}", flag=flag) from None
-        if error["type"] == "missing":
-            raise ConfigError("is required", flag=flag) from None
-        message = str(error["msg"]).removeprefix("Value error, ")
-        if "input" in error and not isinstance(error["input"], dict):
-            message += f" (got {error['input']!r})"
-        raise ConfigError(message, flag=flag) from None
+        raise validation_error_to_config_error(exc, tree, model_flag_names(model)) from None
