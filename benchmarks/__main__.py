@@ -9,6 +9,7 @@ import time
 SUITES = {
     "loop_preview": "benchmarks.loop_preview",
     "recording": "benchmarks.recording",
+    "recording_threads": "benchmarks.recording_threads",
     "inference": "benchmarks.inference",
     "hil": "benchmarks.hil",
 }

@@ -152,7 +152,7 @@ class Recording:
             self.discard()
         self.recorder.close(timeout=120.0)
         if self.uploader is not None:
-            if self.saved_since_upload or self.uploader.status().get("state") in ("pending", "failed"):
+            if self.saved_since_upload or self.uploader.status().get("state") in ("pending", "retrying", "error"):
                 self.uploader.request_upload()
 
     # -------------------------------------------------------------------- status

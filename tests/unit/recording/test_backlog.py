@@ -5,7 +5,9 @@ from __future__ import annotations
 import time
 
 import pyarrow.parquet as pq
+import pytest
 from rec_helpers import FPS, frame, make_spec, small_layout
+from rollout_console.errors import RecordingError
 from rollout_console.recording import verify_dataset
 from rollout_console.recording.video import VideoFileEncoder
 
@@ -79,4 +81,35 @@ def test_a_ring_prefix_does_not_count_against_the_backlog_limit(tmp_path, open_r
     assert info.length == 66 and info.cut is False
     assert "encoder_backlog" not in [kind for kind, _ in events]
     assert recorder.status()["dropped_frames"] == 0
+    assert verify_dataset(root).ok
+
+
+def test_a_close_that_times_out_never_commits_behind_the_callers_back(tmp_path, open_recorder, monkeypatch) -> None:
+    real_encode = VideoFileEncoder.encode
+
+    def slow_encode(self, rgb):
+        time.sleep(0.05)
+        return real_encode(self, rgb)
+
+    monkeypatch.setattr(VideoFileEncoder, "encode", slow_encode)
+    layout = small_layout()
+    root = tmp_path / "ds"
+    recorder = open_recorder(make_spec(root, layout=layout))
+    recorder.start_episode("t")
+    for i in range(40):
+        recorder.add_frame(frame(layout, 0, i))
+    future = recorder.save_episode()
+    assert recorder.close(timeout=0.1) is False
+    with pytest.raises(RecordingError, match="cancelled|closed before"):
+        future.result(timeout=60)
+    deadline = time.monotonic() + 30
+    while True:  # the dataset is locked until the old recorder's threads are gone
+        try:
+            reopened = open_recorder(make_spec(root, layout=layout), resume=True)
+            break
+        except RecordingError as exc:
+            assert "another recorder" in str(exc)
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+    assert reopened.episodes() == []
     assert verify_dataset(root).ok

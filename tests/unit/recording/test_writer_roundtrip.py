@@ -317,3 +317,19 @@ def test_save_returns_at_once_and_the_future_means_durable(tmp_path, open_record
     assert json.loads((root / "meta/info.json").read_text())["total_episodes"] == 1
     assert [e.index for e in recorder.episodes()] == [0]
     assert recorder.status()["episode_index"] == 1
+
+
+@pytest.mark.parametrize("fps", [29.97, 12.5])
+def test_non_integer_fps_keeps_exact_frame_times(tmp_path, open_recorder, fps) -> None:
+    layout = small_layout(cameras=("front",))
+    root = tmp_path / "ds"
+    recorder = open_recorder(make_spec(root, layout=layout, fps=fps))
+    record(recorder, layout, [25])
+    info = json.loads((root / "meta/info.json").read_text())
+    assert info["fps"] == fps and info["features"]["observation.images.front"]["info"]["video.fps"] == fps
+    times, frames = decode_video(root / "videos/observation.images.front/chunk-000/file-000.mp4")
+    assert len(frames) == 25
+    assert times == pytest.approx([i / fps for i in range(25)], abs=1e-4)
+    stamps = pq.read_table(root / "data/chunk-000/file-000.parquet").column("timestamp").to_pylist()
+    assert stamps == [float(np.float32(i / fps)) for i in range(25)]
+    assert verify_dataset(root).ok
