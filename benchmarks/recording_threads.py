@@ -139,9 +139,10 @@ def policy_work(rng):
     return x[:6]
 
 
-def main() -> int:
-    if len(sys.argv) == 4 and sys.argv[1] == "--probe":
-        probe_main(float(sys.argv[2]), float(sys.argv[3]))
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if len(argv) == 3 and argv[0] == "--probe":
+        probe_main(float(argv[1]), float(argv[2]))
         return 0
     import numpy as np
     from rollout_console.features import FeatureLayout
@@ -170,7 +171,10 @@ def main() -> int:
     parser.add_argument("--preset", default=None)
     parser.add_argument("--switch-interval-ms", type=float, default=0.5)
     parser.add_argument("--clip-frames", type=int, default=120)
-    args = parser.parse_args()
+    parser.add_argument("--quick", action="store_true", help="10 s recording phase")
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds, args.baseline_seconds = 10.0, 5.0
 
     sys.setswitchinterval(args.switch_interval_ms / 1000)
     loop_hz = args.loop_hz or args.fps
