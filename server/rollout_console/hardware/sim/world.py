@@ -192,4 +192,6 @@ class SimWorld:
                 "time_to_success_s": (self._success_at - self._scene_started) if self._success_at else None,
                 "attempts": len(done),
                 "successes": len(successes),
+                "success_rate": round(len(successes) / len(done), 3) if done else None,
+                "recent": done[-10:],  # the last finished attempts: success and time to success each
             }
