@@ -1,12 +1,18 @@
 // KeymapDialog: remap the page hotkeys (stored per browser in localStorage).
 import { DEFAULT_KEYS, loadKeymap } from './logic.js';
 
-const LABELS = {
+const ALL_LABELS = {
   pause_resume: 'Pause / resume',
   takeover_handback: 'Take over / hand back',
   upload: 'Upload',
   stop: 'Stop (asks first)',
 };
+const NEEDS = { takeover_handback: 'takeover', upload: 'upload' };
+// only the actions this strategy has (the page lists its commands on <body data-commands>)
+const COMMANDS = new Set((document.body.dataset.commands || '').split(' '));
+const LABELS = Object.fromEntries(
+  Object.entries(ALL_LABELS).filter(([action]) => !NEEDS[action] || COMMANDS.has(NEEDS[action])),
+);
 
 export function KeymapDialog(dialog, opener, hint) {
   const list = dialog.querySelector('[data-testid="keymap-list"]');

@@ -1,0 +1,72 @@
+"""Unit tests of web/static/js/logic.js (the page's pure functions), run in Chromium as an ES module."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.sync_api import Page
+
+from helpers import SMALL_CAMERAS, cli_server
+
+pytestmark = pytest.mark.e2e
+
+
+@pytest.fixture(scope="module")
+def url():
+    with cli_server(*SMALL_CAMERAS, "--server.exit_when_stopped=false") as (address, _):
+        yield address
+
+
+def _run(page: Page, url: str, body: str):
+    page.goto(url + "/static/js/logic.js")
+    return page.evaluate(f"async () => {{ const L = await import('/static/js/logic.js'); {body} }}")
+
+
+def test_toggles_map_to_explicit_commands(page: Page, url: str) -> None:
+    result = _run(page, url, """return {
+        pause: ['starting', 'autonomous', 'correcting', 'paused', 'estopped', 'stopping', 'stopped']
+            .map((p) => L.pauseToggleCommand(p)),
+        takeover: ['autonomous', 'paused', 'correcting', 'estopped'].map((p) => L.takeoverToggleCommand(p)),
+    };""")
+    assert result["pause"] == ["pause", "pause", "pause", "resume", None, None, None]  # keys never clear an estop
+    assert result["takeover"] == [None, "takeover", "handback", None]
+
+
+def test_keymap_defaults_remaps_and_lookup(page: Page, url: str) -> None:
+    result = _run(page, url, """
+        const store = new Map();
+        const storage = { getItem: (k) => store.get(k) ?? null, setItem: (k, v) => store.set(k, v) };
+        const defaults = L.loadKeymap(storage);
+        storage.setItem('rcKeymap', JSON.stringify({ pause_resume: 'KeyP' }));
+        const remapped = L.loadKeymap(storage);
+        storage.setItem('rcKeymap', '{broken');
+        const broken = L.loadKeymap(storage);
+        return { defaults, remapped, broken, space: L.actionForKey(defaults, 'Space'),
+                 p: L.actionForKey(remapped, 'KeyP'), none: L.actionForKey(remapped, 'Space') };""")
+    assert result["defaults"] == {"pause_resume": "Space", "takeover_handback": "Tab", "upload": "Enter",
+                                  "stop": "Escape"}
+    assert result["remapped"]["pause_resume"] == "KeyP" and result["remapped"]["upload"] == "Enter"
+    assert result["broken"] == result["defaults"]
+    assert (result["space"], result["p"], result["none"]) == ("pause_resume", "pause_resume", None)
+
+
+def test_camera_packet_header_and_event_lines(page: Page, url: str) -> None:
+    result = _run(page, url, """
+        const buffer = new ArrayBuffer(20);
+        const view = new DataView(buffer);
+        'RCJ1'.split('').forEach((c, i) => view.setUint8(i, c.charCodeAt(0)));
+        view.setUint32(4, 4242, true);
+        view.setFloat64(8, 1795230000.25, true);
+        const packet = L.parsePacket(buffer);
+        let bad = null;
+        try { L.parsePacket(new ArrayBuffer(20)); } catch (e) { bad = e.message; }
+        return { seq: packet.seq, at: packet.capturedAt, jpeg: packet.jpeg.byteLength, bad,
+                 phase: L.describeEvent({ kind: 'phase_changed', data: { previous: 'autonomous', phase: 'paused',
+                                                                         cause: 'pause', source: 'pedal' } }),
+                 refused: L.describeEvent({ kind: 'command', data: { name: 'takeover', accepted: false,
+                                                                     detail: 'not now', source: 'ws' } }),
+                 fmt: [L.fmt(null), L.fmt(1.234, 2), L.fmt(NaN)] };""")
+    assert (result["seq"], result["at"], result["jpeg"]) == (4242, 1795230000.25, 4)
+    assert "magic" in result["bad"]
+    assert result["phase"] == "autonomous → paused (pause, pedal)"
+    assert result["refused"] == "takeover refused: not now [ws]"
+    assert result["fmt"] == ["–", "1.23", "–"]
