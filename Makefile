@@ -3,6 +3,7 @@ PYTHON      ?= python3
 VENV        := .venv
 PY          := $(VENV)/bin/python
 PIP         := $(PY) -m pip install --disable-pip-version-check -c constraints.txt
+LEROBOT_PY  := .venv-lerobot/bin/python
 STAMP       := $(VENV)/.installed
 TEST_STAMP  := $(VENV)/.installed-test
 ARGS        ?=
@@ -10,7 +11,7 @@ PYTEST_ARGS ?=
 CHROMIUM    ?= /usr/bin/chromium
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install install-test run test bench chromium clean
+.PHONY: install install-test run test test-core test-lerobot lerobot-env bench chromium clean
 
 install: $(STAMP)
 
@@ -38,11 +39,22 @@ chromium:
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
 
-test: install-test chromium
-	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(PY) -m pytest $(PYTEST_ARGS)
+# Every test: the core suite in .venv, then the LeRobot suite (LeRobot's own reader, an ACT policy, LeRobot
+# devices) in .venv-lerobot, which pins LeRobot 0.4.4's dependencies next to our CPU torch.
+test: test-core test-lerobot
+
+test-core: install-test chromium
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(PY) -m pytest --ignore=tests/lerobot $(PYTEST_ARGS)
+
+# The optional LeRobot environment (rollout-console[lerobot] plus lerobot==0.4.4 installed --no-deps).
+lerobot-env:
+	scripts/lerobot_env.sh
+
+test-lerobot: lerobot-env
+	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(LEROBOT_PY) -m pytest tests/lerobot $(PYTEST_ARGS)
 
 bench: install-test
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks $(ARGS)
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache
+	rm -rf $(VENV) .venv-lerobot build dist .pytest_cache

@@ -26,7 +26,8 @@ say() { printf 'lerobot-env: %s\n' "$*"; }
 die() { printf 'lerobot-env: error: %s\n' "$*" >&2; exit 1; }
 
 # -- FFmpeg shared libraries for torchcodec ---------------------------------------------------------
-if ! ldconfig -p 2>/dev/null | grep -q 'libavcodec\.so'; then
+LDCONFIG="$(command -v ldconfig || echo /sbin/ldconfig)"
+if ! "$LDCONFIG" -p 2>/dev/null | grep -q 'libavcodec\.so'; then
   if [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; then
     say "installing Debian ffmpeg (torchcodec needs its shared libraries)"
     apt-get update -q

@@ -20,6 +20,7 @@ from ..runtime.session import Session
 from .access import install_access_middleware
 from .auth import AccessPolicy
 from .lease import LeaseChange, OperatorLease
+from .metrics import install_metrics
 from .preview import PreviewHubs
 from .routes import cameras, commands, health, teleop, ws
 from .routes import lease as lease_routes
@@ -65,6 +66,7 @@ def create_app(
             if the_pedal is not None:
                 the_pedal.stop()
             lease.stop()
+            app.state.metrics.close()
             app.state.hubs.close()
             if start_session:
                 await asyncio.to_thread(the_session.shutdown)
@@ -88,6 +90,7 @@ def create_app(
     for module in (health, session_routes, commands, lease_routes, teleop, ws, cameras):
         app.include_router(module.router)
     app.include_router(web_router)
+    install_metrics(app, the_session, app.state.hubs)
     app.mount("/static", StaticFiles(directory=str(web_dir() / "static")), name="static")
     return app
 

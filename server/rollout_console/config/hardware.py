@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Discriminator, Field, Tag, field_validator
 
 from .base import StrictModel, split_list
+from .lerobot import LeRobotRobotConfig, LeRobotTeleopConfig, device_family
 
 __all__ = ["SIM_CAMERA_VIEWS", "RobotConfig", "SimRobotConfig", "SimTeleopConfig", "TeleopConfig"]
 
@@ -61,5 +62,13 @@ class SimTeleopConfig(StrictModel):
     )
 
 
-RobotConfig = Annotated[SimRobotConfig, Field(description="Robot to drive")]
-TeleopConfig = Annotated[SimTeleopConfig, Field(description="Teleoperator (leader arm)")]
+RobotConfig = Annotated[
+    Annotated[SimRobotConfig, Tag("sim")] | Annotated[LeRobotRobotConfig, Tag("lerobot")],
+    Discriminator(device_family),
+    Field(description="Robot to drive: sim, or any LeRobot robot type (so101_follower, koch_follower, ...)"),
+]
+TeleopConfig = Annotated[
+    Annotated[SimTeleopConfig, Tag("sim")] | Annotated[LeRobotTeleopConfig, Tag("lerobot")],
+    Discriminator(device_family),
+    Field(description="Teleoperator (leader arm): sim, or any LeRobot teleoperator type (so101_leader, ...)"),
+]

@@ -7,6 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Discriminator, Field, Tag, model_validator
 
 from .base import StrictModel
+from .lerobot import LeRobotPolicyConfig, policy_family
 
 __all__ = ["FlowPolicyConfig", "PolicyConfig", "ScriptedPolicyConfig"]
 
@@ -63,17 +64,9 @@ class FlowPolicyConfig(StrictModel):
         return data
 
 
-def _policy_tag(value: Any) -> str:
-    """No ``--policy.type`` given: a ``--policy.path`` means flow, anything else the scripted expert."""
-    if isinstance(value, dict):
-        if value.get("type"):
-            return str(value["type"])
-        return "flow" if value.get("path") is not None else "scripted"
-    return str(getattr(value, "type", "scripted"))
-
-
 PolicyConfig = Annotated[
-    Annotated[ScriptedPolicyConfig, Tag("scripted")] | Annotated[FlowPolicyConfig, Tag("flow")],
-    Discriminator(_policy_tag),
+    Annotated[ScriptedPolicyConfig, Tag("scripted")] | Annotated[FlowPolicyConfig, Tag("flow")]
+    | Annotated[LeRobotPolicyConfig, Tag("lerobot")],
+    Discriminator(policy_family),
     Field(description="Policy that drives the robot"),
 ]

@@ -48,9 +48,16 @@ def _flow(config: Any, layout: FeatureLayout, fps: float) -> Policy:
     return policy
 
 
+def _lerobot(config: Any, layout: FeatureLayout, fps: float) -> Policy:
+    from .lerobot_policy import load_lerobot_policy
+
+    return load_lerobot_policy(config, layout, fps)
+
+
 POLICY_FACTORIES: dict[str, PolicyFactory] = {
     "scripted": _scripted,
     "flow": _flow,
+    "lerobot": _lerobot,
 }
 
 

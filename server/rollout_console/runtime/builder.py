@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import RolloutConsoleConfig
+from ..errors import ConfigError
 from ..features import FeatureLayout
 from ..hardware.registry import make_robot, make_teleop
 from ..hardware.thread_safe import ThreadSafeRobot
@@ -33,6 +34,11 @@ def build_session(config: RolloutConsoleConfig, *, hub_api: Any = None) -> Sessi
     engine = build_engine(config, layout)
     strategy = make_strategy(config, recording)
     teleop = make_teleop(config.teleop)
+    if teleop is not None and config.strategy.type == "dagger":
+        missing = [name for name in layout.action_names if name not in teleop.action_features]
+        if missing:
+            raise ConfigError(f"the leader arm has no {missing}: it cannot drive this robot's joints during "
+                              "corrections", flag="--teleop.type")
     driver = None
     if teleop is not None and getattr(config.teleop, "driver", "manual") == "expert":
         from ..policies.teleop_expert import ExpertLeaderDriver

@@ -30,7 +30,8 @@ _state = "not run"
 
 
 def installed() -> str:
-    """What ``install`` did: "not run", "absent", "native" (the real ops loaded) or "schemas"."""
+    """What ``install`` did: "not run", "absent" (no torchvision), "native" (its compiled ops load),
+    "schemas" (the missing operators were defined) or "preloaded" (torchvision was imported before)."""
     return _state
 
 
@@ -39,8 +40,8 @@ def install() -> str:
     if _state != "not run":
         return _state
     if "torchvision" in sys.modules:
-        # too late to help an import that already happened (or it already succeeded): leave it alone
-        _state = "native" if hasattr(sys.modules["torchvision"], "__version__") else "absent"
+        # too late to help an import that already happened (it succeeded, or it failed): leave it alone
+        _state = "preloaded"
         return _state
     spec = importlib.util.find_spec("torchvision")
     if spec is None or spec.origin is None:

@@ -69,6 +69,10 @@ class _LatestFrame:
             self._closed = True
             self._cond.notify_all()
 
+    def _reopen(self) -> None:
+        with self._cond:
+            self._closed = False
+
     def latest(self) -> Frame | None:
         return self._latest
 
@@ -118,6 +122,7 @@ class LeRobotCameraSource(_LatestFrame):
         self.width = int(getattr(self.camera, "width", None) or self.width)
         self.height = int(getattr(self.camera, "height", None) or self.height)
         self._stop.clear()
+        self._reopen()
         self._thread = threading.Thread(target=self._run, name=f"lerobot-camera-{self.name}", daemon=True)
         self._thread.start()
 

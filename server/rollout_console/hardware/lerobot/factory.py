@@ -119,7 +119,7 @@ def _required(field: dataclasses.Field[Any]) -> bool:
     return field.default is dataclasses.MISSING and field.default_factory is dataclasses.MISSING
 
 
-_PATH = re.compile(r"^`([^`]+)`:\s*(.*)$", re.S)
+_PATH = re.compile(r"^`([^`]+)`:\s*(.*)$", re.DOTALL)
 _NO_CHOICE = re.compile(r"Couldn't find a choice class for '([^']*)' in <class '[\w.]*\.(\w+)'>")
 
 

@@ -61,7 +61,8 @@ class LeRobotRobot:
         image_shapes = _camera_features(self._observation_features)
         owned = getattr(robot, "cameras", None)
         self._owned: dict[str, LeRobotCameraSource] = {}
-        if isinstance(owned, dict) and owned and set(owned) <= set(image_shapes) and all(map(_is_camera, owned.values())):
+        takeable = isinstance(owned, dict) and bool(owned) and set(owned) <= set(image_shapes)
+        if takeable and all(map(_is_camera, owned.values())):
             self._owned = {name: LeRobotCameraSource(name, camera) for name, camera in owned.items()}
             robot.cameras = {}  # the robot no longer connects, reads or releases them: we do
         self._observed = {name: ObservedCameraSource(name, shape, fps=30.0)
