@@ -73,7 +73,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _bind(config: RolloutConsoleConfig) -> socket.socket:
     family = socket.AF_INET6 if ":" in config.server.host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto must be IPPROTO_TCP, not 0: asyncio enables TCP_NODELAY only on sockets whose proto
+    # says TCP, and without it Nagle plus delayed ACK adds ~40 ms to every keep-alive response.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((config.server.host, config.server.port))
     sock.listen(128)

@@ -1,0 +1,39 @@
+"""The console's pre-bound listening socket must give accepted connections TCP_NODELAY.
+
+asyncio only disables Nagle on sockets whose ``proto`` is TCP; a socket made with proto 0 silently
+keeps Nagle on, and every keep-alive HTTP response then waits ~40 ms for the client's delayed ACK.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+
+from rollout_console.cli import _bind
+from rollout_console.config import RolloutConsoleConfig
+
+
+def test_bound_socket_is_tcp_so_asyncio_disables_nagle() -> None:
+    config = RolloutConsoleConfig.model_validate({"server": {"host": "127.0.0.1", "port": 0}})
+    sock = _bind(config)
+    port = sock.getsockname()[1]
+    nodelay: list[int] = []
+
+    async def scenario() -> None:
+        async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            accepted = writer.get_extra_info("socket")
+            nodelay.append(accepted.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY))
+            writer.close()
+
+        server = await asyncio.start_server(handle, sock=sock)
+        async with server:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            for _ in range(100):
+                if nodelay:
+                    break
+                await asyncio.sleep(0.01)
+            writer.close()
+
+    asyncio.run(scenario())
+    assert sock.proto == socket.IPPROTO_TCP
+    assert nodelay and nodelay[0] != 0
