@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import struct
+import random
 import threading
 import time
 from typing import Any
@@ -115,6 +116,7 @@ def command_latency(count: int) -> dict[str, float]:
         time.sleep(2.0)
         start_seq = _status(url)["event_seq"]
         round_trips = []
+        rng = random.Random(0)
         with httpx.Client(base_url=url, timeout=10) as client:
             for i in range(count):
                 name = "pause" if i % 2 == 0 else "resume"
@@ -122,7 +124,8 @@ def command_latency(count: int) -> dict[str, float]:
                 response = client.post(f"/api/v1/commands/{name}")
                 round_trips.append((time.perf_counter() - t0) * 1000.0)
                 assert response.status_code == 200, response.text
-                time.sleep(0.005)
+                # a random gap keeps the client from phase-locking to the loop's ticks
+                time.sleep(rng.uniform(0.005, 0.040))
             events = client.get(f"/api/v1/events?since={start_seq}").json()["data"]
         applied = [e["data"]["latency_ms"] for e in events if e["kind"] == "command"]
     rt50, rt99 = pct(round_trips, 50, 99)

@@ -61,7 +61,8 @@ class DatasetConfig(StrictModel):
         2, ge=1, le=600, description="Keyframe interval in frames; small values make random access cheap"
     )
     encoder_threads: int | None = Field(
-        None, ge=1, le=64, description="Threads per camera encoder (default: the codec decides)"
+        None, ge=1, le=64, description="Threads per camera encoder (default: 1 for libsvtav1 up to 1280x720, "
+        "which opens 2-5x faster and still encodes 2-5x real time; otherwise the codec decides)"
     )
     encoder_nice: int = Field(
         10, ge=0, le=19, description="Nice value of the encoder threads, so the control loop wins the CPU"

@@ -35,6 +35,7 @@ __all__ = [
     "EPISODES_PATH",
     "INFO_PATH",
     "INTERVENTION",
+    "SPARE_DIR",
     "STATE_DIR",
     "STATS_PATH",
     "STAT_KEYS",
@@ -65,6 +66,8 @@ DATA_PATH = "data/chunk-{chunk_index:03d}/file-{file_index:03d}.parquet"
 VIDEO_PATH = "videos/{video_key}/chunk-{chunk_index:03d}/file-{file_index:03d}.mp4"
 STATE_DIR = ".cache/huggingface/rollout-console"
 """Private working state inside the dataset root (ignored by huggingface_hub's upload_folder)."""
+SPARE_DIR = "spare"
+"""Sub-directory of ``STATE_DIR/staging`` holding pre-opened encoders' files (no episode data)."""
 
 INTERVENTION = "intervention"
 STAT_KEYS = ("min", "max", "mean", "std", "count", "q01", "q10", "q50", "q90", "q99")

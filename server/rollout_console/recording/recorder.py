@@ -33,25 +33,23 @@ import os
 import queue
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from pathlib import Path
 from typing import Any
 
-import cv2
 import numpy as np
 
 from ..errors import RecordingError
 from ..features import ACTION, ENV_STATE, STATE
-from .fsio import make_dirs
+from .camera_worker import CameraWorker, EpisodeToken
+from .encoder_opener import EncoderOpener, TickGate
 from .layout import INTERVENTION, camera_keys
 from .metadata import Snapshot
 from .ring_buffer import CompressedImage
-from .stats import ImageStats, image_stride
-from .video import VideoFileEncoder, VideoSettings, lower_thread_priority, probe_video
-from .writer import CameraResult, DatasetWriter, EpisodeData, EpisodeInfo, RecorderSpec, stack_columns
+from .video import VideoSettings, lower_thread_priority
+from .writer import DatasetWriter, EpisodeData, EpisodeInfo, RecorderSpec, stack_columns
 
 __all__ = ["EpisodeRecorder"]
 
@@ -59,29 +57,14 @@ log = logging.getLogger(__name__)
 
 EventCallback = Callable[[str, dict[str, Any]], None]
 
-_START, _FRAME, _BULK, _END, _STOP = range(5)
 _RESUME_FRACTION = 0.5
 """After a cut, recording restarts once the live backlog is below this fraction of the limit."""
-_BULK_YIELD_S = 0.002
-"""Pause after each ring-buffer frame: a drained ring is encoded flat out otherwise, and the workers'
-GIL hand-offs then delayed the control thread (drain p99 lateness ~2x the probe's; with the pause on
-par). It costs 2 ms x the prefix length per camera, once per highlight."""
-
-
-class _Token:
-    """Shared between the control thread and the workers for one episode."""
-
-    __slots__ = ("cancelled", "uid")
-
-    def __init__(self, uid: str) -> None:
-        self.uid = uid
-        self.cancelled = False
 
 
 class _Episode:
     __slots__ = ("length", "prefix", "rows", "started", "task", "token")
 
-    def __init__(self, token: _Token, task: str, prefix: list[Mapping[str, Any]]) -> None:
+    def __init__(self, token: EpisodeToken, task: str, prefix: list[Mapping[str, Any]]) -> None:
         self.token = token
         self.task = task
         self.prefix = prefix
@@ -102,178 +85,6 @@ class _SaveJob:
         self.submitted = time.perf_counter()
 
 
-class _CameraWorker:
-    """Encodes one camera's frames, episode after episode, in its own thread."""
-
-    def __init__(self, key: str, feature: Mapping[str, Any], fps: float, settings: VideoSettings | None,
-                 staging: Path) -> None:
-        self.key = key
-        height, width, channels = (int(v) for v in feature["shape"])
-        self.shape = (height, width, channels)
-        self.fps = fps
-        self.settings = settings
-        self.staging = staging
-        self.queue: queue.SimpleQueue[tuple] = queue.SimpleQueue()
-        # each counter has a single writer thread, so no lock is needed
-        self.submitted_live = 0
-        self.submitted_bulk = 0
-        self.done_live = 0
-        self.done_bulk = 0
-        self.encoded = 0
-        self.rate_samples: deque[tuple[float, int]] = deque(maxlen=16)
-        self.last_error: str | None = None
-        self._stride = image_stride(height, width)
-        self._episode: dict[str, Any] | None = None
-        self.thread = threading.Thread(target=self._run, name=f"recorder-{key.rsplit('.', 1)[-1]}", daemon=True)
-        self.thread.start()
-
-    @property
-    def pending_live(self) -> int:
-        return self.submitted_live - self.done_live
-
-    def throughput(self, now: float, window: float = 2.0) -> float:
-        """Frames per second encoded over the last ``window`` seconds (0 when idle)."""
-        samples = [s for s in list(self.rate_samples) if now - s[0] <= window]
-        if len(samples) < 2 or now - samples[-1][0] > 0.75:
-            return 0.0
-        return (samples[-1][1] - samples[0][1]) / max(1e-6, samples[-1][0] - samples[0][0])
-
-    @property
-    def pending(self) -> int:
-        return self.submitted_live - self.done_live + self.submitted_bulk - self.done_bulk
-
-    def _run(self) -> None:
-        lower_thread_priority(self.settings.nice if self.settings is not None else VideoSettings().nice)
-        while True:
-            item = self.queue.get()
-            op = item[0]
-            try:
-                if op == _FRAME:
-                    self._frame(item[1], item[2])
-                elif op == _BULK:
-                    for frame in item[1]:
-                        self._frame(frame.get(self.key) if isinstance(frame, Mapping) else None, False)
-                        time.sleep(_BULK_YIELD_S)
-                elif op == _START:
-                    self._start(item[1])
-                elif op == _END:
-                    self._end(item[1], item[2])
-                elif op == _STOP:
-                    self._close_current()
-                    return
-            except Exception as exc:  # the worker must survive anything a frame can do
-                log.exception("recorder: camera %s worker error", self.key)
-                self.last_error = f"{self.key}: {exc}"
-
-    # ------------------------------------------------------------------ episode steps
-
-    def _start(self, token: _Token) -> None:
-        self._close_current()
-        state: dict[str, Any] = {"token": token, "frames": 0, "error": None, "stats": ImageStats(3, self._stride)}
-        try:
-            directory = self.staging / token.uid
-            make_dirs(directory)
-            name = self.key.replace("/", "_")
-            if self.settings is not None:
-                path = directory / f"{name}.mp4"
-                state["encoder"] = VideoFileEncoder(path, self.shape[1], self.shape[0], self.fps, self.settings)
-            else:
-                state["blob_path"] = directory / f"{name}.png.bin"
-                state["blob"] = open(state["blob_path"], "wb")
-                state["offsets"] = [0]
-        except Exception as exc:
-            state["error"] = f"cannot open the encoder: {exc}"
-        self._episode = state
-
-    def _frame(self, image: Any, live: bool) -> None:
-        state = self._episode
-        try:
-            if state is None or state["error"] is not None or state["token"].cancelled:
-                return
-            started = time.perf_counter()
-            try:
-                rgb = image.decode() if isinstance(image, CompressedImage) else image
-                if not isinstance(rgb, np.ndarray) or rgb.shape != self.shape or rgb.dtype != np.uint8:
-                    shape = getattr(rgb, "shape", None)
-                    raise ValueError(f"frame {state['frames']} has shape {shape}, expected {self.shape} uint8")
-                if "encoder" in state:
-                    state["encoder"].encode(rgb)
-                else:
-                    ok, png = cv2.imencode(".png", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR),
-                                           [int(cv2.IMWRITE_PNG_COMPRESSION), 1])
-                    if not ok:
-                        raise ValueError("PNG encoding failed")
-                    state["blob"].write(png.tobytes())
-                    state["offsets"].append(state["offsets"][-1] + len(png))
-                state["stats"].update(rgb)
-                state["frames"] += 1
-            except Exception as exc:
-                state["error"] = str(exc)
-                self.last_error = f"{self.key}: {exc}"
-                return
-            self.encoded += 1
-            if not self.rate_samples or started - self.rate_samples[-1][0] >= 0.25:
-                self.rate_samples.append((started, self.encoded))
-        finally:
-            if live:
-                self.done_live += 1
-            else:
-                self.done_bulk += 1
-
-    def _end(self, token: _Token, future: Future) -> None:
-        state = self._episode
-        self._episode = None
-        if state is None or state["token"] is not token:
-            future.set_exception(RecordingError(f"camera {self.key}: episode {token.uid} was never started"))
-            return
-        if state["error"] is not None or token.cancelled:
-            self._abort(state)
-            reason = "cancelled" if token.cancelled else state["error"]
-            future.set_exception(RecordingError(f"camera {self.key}: {reason}"))
-            return
-        try:
-            if "encoder" in state:
-                frames = state["encoder"].close()
-                path = state["encoder"].path
-                info, indexed = probe_video(path)
-                if indexed != frames:  # the muxed file must hold every frame we fed, no more, no less
-                    raise RecordingError(f"the MP4 index lists {indexed} frames, {frames} were encoded")
-                result = CameraResult(frames=frames, stats=_image_stats(state), video_path=path, video_info=info)
-            else:
-                blob = state["blob"]
-                blob.flush()
-                os.fsync(blob.fileno())
-                blob.close()
-                result = CameraResult(frames=state["frames"], stats=_image_stats(state),
-                                      png_blob=state["blob_path"], png_offsets=state["offsets"])
-            future.set_result(result)
-        except Exception as exc:
-            self._abort(state)
-            future.set_exception(RecordingError(f"camera {self.key}: finishing the video failed: {exc}"))
-
-    def _abort(self, state: dict[str, Any]) -> None:
-        if "encoder" in state:
-            state["encoder"].abort()
-        if "blob" in state:
-            state["blob"].close()
-            state["blob_path"].unlink(missing_ok=True)
-        try:  # the last camera to let go removes the episode's staging directory
-            (self.staging / state["token"].uid).rmdir()
-        except OSError:
-            pass
-
-    def _close_current(self) -> None:
-        if self._episode is not None:
-            self._abort(self._episode)
-            self._episode = None
-
-
-def _image_stats(state: dict[str, Any]) -> dict[str, np.ndarray]:
-    if state["frames"] == 0:
-        raise RecordingError("no frames were encoded")
-    return state["stats"].result()
-
-
 class EpisodeRecorder:
     """Records episodes into a LeRobotDataset v3 without blocking the caller (see module docstring)."""
 
@@ -290,8 +101,10 @@ class EpisodeRecorder:
         self._has_intervention = INTERVENTION in features
         self._max_backlog_frames = max(1, round(self.spec.max_encoder_backlog_s * self._fps))
         self._resume_frames = int(self._max_backlog_frames * _RESUME_FRACTION)
+        video = self.spec.video
+        self._opener = EncoderOpener(video.nice) if video is not None else None
         self._cams = {
-            key: _CameraWorker(key, features[key], self._fps, self.spec.video, writer.staging)
+            key: CameraWorker(key, features[key], self._fps, video, writer.staging, self._opener)
             for key in camera_keys(features)
         }
         self._save_queue: queue.SimpleQueue[_SaveJob | None] = queue.SimpleQueue()
@@ -399,8 +212,7 @@ class EpisodeRecorder:
                 raise RecordingError(f"recorder: frame lacks an image for {key}")
             images.append((cam, image))
         for cam, image in images:
-            cam.submitted_live += 1
-            cam.queue.put((_FRAME, image, True))
+            cam.frame(image)
         episode.rows.append((state, env, action, flag))
         episode.length += 1
 
@@ -441,7 +253,7 @@ class EpisodeRecorder:
         episode = self._episode
         episode.token.cancelled = True
         for cam in self._cams.values():
-            cam.queue.put((_END, episode.token, Future()))
+            cam.end(episode.token, Future())
         self._episode = None
         self._state = "idle"
         self._emit("episode_discarded", {"frames": episode.length, "task": episode.task})
@@ -487,6 +299,11 @@ class EpisodeRecorder:
         """The latest committed state (for the uploader)."""
         return self._writer.meta.snapshot()
 
+    def set_tick_gate(self, gate: TickGate | None) -> None:
+        """Let the camera workers open their next encoders only just after a control tick (see camera_worker)."""
+        if self._opener is not None:
+            self._opener.gate = gate
+
     def set_uploaded_source(self, uploaded_episodes: Callable[[], int]) -> None:
         """Where ``episodes()`` reads how many episodes are on the Hub (e.g. ``uploader.uploaded_episodes``)."""
         self._uploaded = uploaded_episodes
@@ -531,12 +348,14 @@ class EpisodeRecorder:
             log.error("recorder: close timed out with saves pending; they are dropped and recovery will "
                       "clean up their files")
         for cam in self._cams.values():
-            cam.queue.put((_STOP,))
+            cam.stop()
         self._save_queue.put(None)
         if complete:
             for cam in self._cams.values():
                 cam.thread.join(timeout=10)
             self._saver.join(timeout=10)
+        if self._opener is not None:
+            self._opener.close()
         self._closed = True
         return complete
 
@@ -546,12 +365,11 @@ class EpisodeRecorder:
         return self._writer.meta.total_episodes + (self._saves_submitted - self._saves_done)
 
     def _begin(self, task: str, prefix: list[Mapping[str, Any]]) -> None:
-        token = _Token(f"{self._uid_prefix}-{next(self._uid):06d}")
+        token = EpisodeToken(f"{self._uid_prefix}-{next(self._uid):06d}")
         for cam in self._cams.values():
-            cam.queue.put((_START, token))
+            cam.start(token)
             if prefix:
-                cam.submitted_bulk += len(prefix)
-                cam.queue.put((_BULK, prefix))
+                cam.bulk(prefix)
         self._episode = _Episode(token, task, prefix)
         self._state = "recording"
 
@@ -559,7 +377,7 @@ class EpisodeRecorder:
         futures: dict[str, Future] = {}
         for key, cam in self._cams.items():
             future: Future = Future()
-            cam.queue.put((_END, episode.token, future))
+            cam.end(episode.token, future)
             futures[key] = future
         job = _SaveJob(episode, futures, extra, cut)
         self._saves_submitted += 1

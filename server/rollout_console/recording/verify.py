@@ -31,6 +31,7 @@ from .layout import (
     DATA_PATH,
     DEFAULT_FEATURES,
     INFO_PATH,
+    SPARE_DIR,
     STAT_KEYS,
     STATE_DIR,
     STATS_PATH,
@@ -151,7 +152,7 @@ def _check_info(root: Path, report: VerifyReport) -> dict[str, Any] | None:
 
 def _check_leftovers(root: Path, report: VerifyReport) -> None:
     staging = root / STATE_DIR / "staging"
-    if staging.exists() and any(staging.iterdir()):
+    if staging.exists() and any(p.name != SPARE_DIR for p in staging.iterdir()):  # spares hold no data
         report.warnings.append("staging area holds an interrupted episode (recovery drops it on the next open)")
     for top in ("meta", "data", "videos"):
         base = root / top

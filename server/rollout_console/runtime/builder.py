@@ -47,4 +47,7 @@ def build_session(config: RolloutConsoleConfig, *, hub_api: Any = None) -> Sessi
     ctx = TickContext(config=config, robot=robot, layout=layout, engine=engine, events=events,
                       interpolator=ActionInterpolator(config.interpolation_multiplier),
                       teleop=teleop, teleop_driver=driver)
-    return Session(config, ctx, strategy)
+    session = Session(config, ctx, strategy)
+    if recording is not None:
+        recording.recorder.set_tick_gate(session.loop.wait_after_tick)
+    return session

@@ -38,6 +38,8 @@ class ControlLoop:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.ticks_done = threading.Event()
+        self._tick_end = threading.Condition()
+        self._tick_seq = 0
 
     @property
     def running(self) -> bool:
@@ -48,6 +50,21 @@ class ControlLoop:
             raise RuntimeError("control loop already started")
         self._thread = threading.Thread(target=self._run, name=self._name, daemon=True)
         self._thread.start()
+
+    def wait_after_tick(self, timeout: float | None = None) -> bool:
+        """Block until the loop has just finished a tick; True then, False on timeout or when no loop runs.
+
+        For helper threads about to hold the GIL for milliseconds in C code (opening a video encoder):
+        right after a tick the control thread sleeps until its next deadline, so the hold falls in the
+        idle part of the period instead of delaying a tick.
+        """
+        if not self.running:
+            return False
+        wait = 2.0 * self.period_s if timeout is None else timeout
+        with self._tick_end:
+            seq = self._tick_seq
+            return self._tick_end.wait_for(lambda: self._tick_seq != seq or not self.running, wait) \
+                and self._tick_seq != seq
 
     def request_stop(self) -> None:
         """Ends the loop after the current tick (no further ticks run)."""
@@ -80,6 +97,9 @@ class ControlLoop:
                     skipped = math.floor((end - next_deadline) / period)
                     next_deadline += skipped * period
                 self.stats.record(TickTiming(index, deadline, wake, end - wake), overrun, skipped)
+                with self._tick_end:
+                    self._tick_seq += 1
+                    self._tick_end.notify_all()
                 deadline = next_deadline
                 index += 1
                 if not keep_running:
@@ -89,5 +109,7 @@ class ControlLoop:
             log.exception("control loop crashed")
         finally:
             self.ticks_done.set()
+            with self._tick_end:
+                self._tick_end.notify_all()
             if self._on_exit is not None:
                 self._on_exit(error)

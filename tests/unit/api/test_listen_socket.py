@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import threading
 
 from rollout_console.cli import _bind
 from rollout_console.config import RolloutConsoleConfig
@@ -34,6 +35,9 @@ def test_bound_socket_is_tcp_so_asyncio_disables_nagle() -> None:
                 await asyncio.sleep(0.01)
             writer.close()
 
-    asyncio.run(scenario())
+    # a thread of its own: other tests (Playwright's sync API) may leave a loop running in this one
+    runner = threading.Thread(target=lambda: asyncio.run(scenario()))
+    runner.start()
+    runner.join(timeout=10)
     assert sock.proto == socket.IPPROTO_TCP
     assert nodelay and nodelay[0] != 0

@@ -101,3 +101,26 @@ def test_sliding_window_keeps_only_the_newest_values() -> None:
     assert p50 == pytest.approx(7.5) and p99 is not None and p99 <= 9.0
     window.clear()
     assert window.percentiles(50) == [None]
+
+
+def test_wait_after_tick_returns_right_after_a_tick_ends() -> None:
+    ended: list[float] = []
+    stop = threading.Event()
+
+    def tick(timing: TickTiming) -> bool:
+        time.sleep(0.003)  # some work, so "after the tick" is distinguishable from "during it"
+        ended.append(time.perf_counter())
+        return not stop.is_set()
+
+    loop = ControlLoop(0.05, tick, window_ticks=100)
+    assert loop.wait_after_tick(timeout=0.5) is False  # no loop running: nothing to wait for
+    loop.start()
+    try:
+        for _ in range(5):
+            before = len(ended)
+            assert loop.wait_after_tick() is True
+            assert len(ended) > before  # woken by a tick that ended after the wait began
+    finally:
+        stop.set()
+        assert loop.join(timeout=5)
+    assert loop.wait_after_tick(timeout=0.5) is False
