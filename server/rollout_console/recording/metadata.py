@@ -487,8 +487,9 @@ def _conform(table: pa.Table, schema: pa.Schema) -> pa.Table:
             if column.type != schema_field.type:
                 try:
                     column = column.cast(schema_field.type)
-                except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-                    column = column.cast(schema_field.type, safe=False)
+                except (pa.ArrowInvalid, pa.ArrowNotImplementedError) as exc:  # never truncate silently
+                    raise RecordingError(f"dataset: episodes metadata column {schema_field.name!r} is "
+                                         f"{column.type}, expected {schema_field.type}: {exc}") from None
             arrays.append(column)
         else:
             arrays.append(pa.nulls(table.num_rows, schema_field.type))

@@ -17,88 +17,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
 from typing import Any
 
 import numpy as np
 
-from ..protocols import CameraStats, Frame
+from ..latest_frame import LatestFrame
 
 __all__ = ["LeRobotCameraSource", "ObservedCameraSource"]
 
 log = logging.getLogger(__name__)
 
 _RETRY_DELAY_S = 0.2
-_STATS_WINDOW_S = 2.0
 
 
-class _LatestFrame:
-    """The newest frame, its waiters and the fps/error bookkeeping shared by both sources."""
-
-    def __init__(self, name: str, width: int, height: int, fps: float) -> None:
-        self.name = name
-        self.width = width
-        self.height = height
-        self.fps = fps
-        self._latest: Frame | None = None
-        self._seq = 0
-        self._cond = threading.Condition()
-        self._times: deque[float] = deque(maxlen=max(8, int(fps * _STATS_WINDOW_S) + 2))
-        self._frames = 0
-        self._errors = 0
-        self._last_error: str | None = None
-        self._closed = False
-
-    def _publish(self, image: np.ndarray, captured_at: float) -> Frame:
-        with self._cond:
-            self._seq += 1
-            age = max(0.0, time.monotonic() - captured_at)
-            frame = Frame(image=image, seq=self._seq, captured_at=captured_at, captured_wall=time.time() - age)
-            self._latest = frame
-            self._frames += 1
-            self._times.append(captured_at)
-            self._cond.notify_all()
-        return frame
-
-    def _failed(self, message: str) -> None:
-        self._errors += 1
-        self._last_error = f"{self.name}: {message}"
-
-    def _close(self) -> None:
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-
-    def _reopen(self) -> None:
-        with self._cond:
-            self._closed = False
-
-    def latest(self) -> Frame | None:
-        return self._latest
-
-    def wait_newer(self, seq: int, timeout: float) -> Frame | None:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while self._latest is None or self._latest.seq <= seq:
-                remaining = deadline - time.monotonic()
-                if remaining <= 0 or self._closed:
-                    return None
-                self._cond.wait(remaining)
-            return self._latest
-
-    def stats(self) -> CameraStats:
-        with self._cond:
-            times = list(self._times)
-            latest = self._latest
-        now = time.monotonic()
-        recent = [t for t in times if now - t <= _STATS_WINDOW_S]
-        fps = (len(recent) - 1) / (recent[-1] - recent[0]) if len(recent) >= 2 and recent[-1] > recent[0] else 0.0
-        age = (now - latest.captured_at) * 1000.0 if latest is not None else None
-        return CameraStats(fps=fps, age_ms=age, width=self.width, height=self.height, frames=self._frames,
-                           errors=self._errors, last_error=self._last_error)
-
-
-class LeRobotCameraSource(_LatestFrame):
+class LeRobotCameraSource(LatestFrame):
     """Owns one LeRobot camera: ``start`` connects it and runs the reader thread, ``stop`` releases it."""
 
     def __init__(self, name: str, camera: Any, read_timeout_ms: float | None = None) -> None:
@@ -159,7 +91,7 @@ class LeRobotCameraSource(_LatestFrame):
         return now - age if 0.0 <= age < 10.0 else now
 
 
-class ObservedCameraSource(_LatestFrame):
+class ObservedCameraSource(LatestFrame):
     """A camera the robot reads itself; ``push`` is called with each observation's image."""
 
     def __init__(self, name: str, shape: tuple[int, int, int], fps: float) -> None:
