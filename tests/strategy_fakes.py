@@ -101,6 +101,19 @@ class FakeRecorder:
 
     repo_id = "test/fake"
     root = Path("/nonexistent")
+    pending_saves = 0
+    total_frames = 0
+
+    class spec:  # noqa: N801 - mirrors RecorderSpec's attribute
+        fps = 30
+
+    @property
+    def state(self) -> str:
+        return "recording" if self.open else "idle"
+
+    @property
+    def episode_frames(self) -> int:
+        return len(self.frames) if self.open else 0
 
     def __init__(self) -> None:
         self.open = False
@@ -131,7 +144,7 @@ class FakeRecorder:
         future.set_result(info)
         return future
 
-    def discard_episode(self) -> bool:
+    def discard_episode(self, reason: str | None = None) -> bool:
         was_open, self.open, self.frames = self.open, False, []
         return was_open
 

@@ -81,6 +81,22 @@ class DatasetConfig(StrictModel):
         "(frames are dropped, counted and reported until they catch up)",
     )
 
+    on_error: Literal["pause", "continue"] = Field(
+        "pause",
+        description="When an episode cannot be saved or started (disk full, permissions, encoder error): pause "
+        "the policy and say why (pause), or keep the robot going and only say why (continue)",
+    )
+    min_free_gb: float = Field(
+        1.0, ge=0, le=100_000, description="Warn when the dataset's disk has less free space than this (GB)"
+    )
+    min_episode_s: float = Field(
+        1.0,
+        ge=0,
+        le=3600,
+        description="An episode that an automatic pause (stale camera, lease lapse, recording error) would end "
+        "shorter than this is discarded, with a reason; episodes the operator saves and backlog cuts are kept",
+    )
+
     _split_tags = field_validator("tags", mode="before")(split_list)
 
     @field_validator("repo_id")

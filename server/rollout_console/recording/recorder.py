@@ -45,6 +45,7 @@ from ..errors import RecordingError
 from ..features import ACTION, ENV_STATE, STATE
 from .camera_worker import CameraWorker, EpisodeToken
 from .encoder_opener import EncoderOpener, TickGate
+from .episode_lifecycle import EpisodeLifecycle, FrameDecision, LifecycleState, SaveDecision
 from .layout import INTERVENTION, camera_keys
 from .metadata import Snapshot
 from .ring_buffer import CompressedImage
@@ -111,11 +112,10 @@ class EpisodeRecorder:
         self._saver = threading.Thread(target=self._save_loop, name="recorder-saver", daemon=True)
         self._uid = itertools.count()
         self._uid_prefix = f"{os.getpid()}-{int(time.time())}"
-        self._state = "idle"
+        self._life = EpisodeLifecycle(self._max_backlog_frames, self._resume_frames)
         self._episode: _Episode | None = None
-        self._dropped_total = 0
-        self._drop_run = 0
         self._cut_job: _SaveJob | None = None
+        self._dropped_task = ""  # the task a fresh episode takes after a backlog cut
         self._jobs: list[_SaveJob] = []
         self._saves_submitted = 0
         self._saves_done = 0
@@ -155,37 +155,38 @@ class EpisodeRecorder:
         The prefix is handed to the workers in one piece per camera, so draining a full ring costs the
         caller O(cameras), whatever its length.
         """
-        if self._closed:
-            raise RecordingError("recorder: closed")
-        if self._state == "recording":
-            raise RecordingError("recorder: an episode is already being recorded; save or discard it first")
-        if self._state == "dropping":
-            self._leave_dropping()
         prefix = list(prefix_frames or [])
+        self._life.start(len(prefix))
+        self._report_drops()
+        self._cut_job = None
         self._begin(task, prefix)
         return self._next_index()
 
     def add_frame(self, frame: Mapping[str, Any]) -> None:
         """Queue one frame of the current episode (never blocks; see the backlog rule)."""
-        if self._state != "recording":
-            if self._state == "dropping":
-                if max((c.pending_live for c in self._cams.values()), default=0) > self._resume_frames:
-                    self._drop_run += 1
-                    self._dropped_total += 1
-                    return
-                task = self._cut_job.episode.task if self._cut_job else ""
-                self._leave_dropping()
-                self._begin(task, [])
-                self._emit("episode_started", {"index": self._next_index(), "task": task, "auto": True})
-            else:
-                raise RecordingError("recorder: no episode is being recorded (start_episode first)")
-        if self._cams and max(c.pending_live for c in self._cams.values()) >= self._max_backlog_frames:
-            self._cut()
-            self._drop_run = 1
-            self._dropped_total += 1
+        backlog = max((c.pending_live for c in self._cams.values()), default=0)
+        decision = self._life.frame(backlog)
+        if decision is FrameDecision.DROP:
             return
+        if decision is FrameDecision.CUT:
+            self._cut(backlog)
+            return
+        if decision is FrameDecision.RESTART:
+            self._report_drops()
+            self._begin(self._dropped_task, [])
+            self._emit("episode_started", {"index": self._next_index(), "task": self._dropped_task, "auto": True})
         episode = self._episode
-        assert episode is not None
+        if episode is None:  # cannot happen while the lifecycle says recording; refuse rather than crash
+            self._life.undo_frame()
+            raise RecordingError("recorder: no episode is open for this frame")
+        try:
+            self._check_frame(frame, episode)
+        except RecordingError:
+            self._life.undo_frame()
+            raise
+
+    def _check_frame(self, frame: Mapping[str, Any], episode: _Episode) -> None:
+        """Validate one frame and queue it (raises RecordingError before anything is queued)."""
         try:
             state = np.array(frame[STATE], dtype=np.float32)
             action = np.array(frame[ACTION], dtype=np.float32)
@@ -228,47 +229,62 @@ class EpisodeRecorder:
         if unknown:
             raise RecordingError(f"recorder: unknown episode columns {sorted(unknown)}; declared: "
                                  f"{sorted(self.spec.extras)}")
-        if self._state == "dropping":
-            job = self._cut_job
-            assert job is not None
-            with job.lock:
-                if not job.committing:
-                    job.extra.update(extra)
-            self._leave_dropping()
-            return job.future
-        if self._state != "recording" or self._episode is None:
-            raise RecordingError("recorder: no episode to save")
-        if self._episode.length == 0:
-            self.discard_episode()
-            raise RecordingError("recorder: the episode has no frames; nothing to save")
-        return self._submit(self._episode, extra, cut=False).future
+        episode, cut_job = self._episode, self._cut_job
+        try:
+            decision = self._life.save()
+        except RecordingError:
+            if episode is not None and self._life.state is LifecycleState.IDLE:
+                self._drop_open_episode(episode)  # an empty episode: nothing to keep
+            raise
+        finally:
+            self._report_drops()
+            if self._life.state is LifecycleState.IDLE:
+                self._cut_job = None
+        if decision is SaveDecision.CUT:
+            if cut_job is None:
+                raise RecordingError("recorder: the cut episode is no longer available to label")
+            with cut_job.lock:
+                if not cut_job.committing:
+                    cut_job.extra.update(extra)
+            return cut_job.future
+        if episode is None:
+            raise RecordingError("recorder: no episode is open to save")
+        return self._submit(episode, extra, cut=False).future
 
-    def discard_episode(self) -> bool:
-        """Drop the current episode (its queued frames are skipped by the workers); False if none."""
-        if self._state == "dropping":
-            self._leave_dropping()
-            return False
-        if self._state != "recording" or self._episode is None:
-            return False
+    def discard_episode(self, reason: str | None = None) -> bool:
+        """Drop the current episode (its queued frames are skipped by the workers); False if none.
+
+        ``reason`` (for automatic discards) is carried by the ``episode_discarded`` event.
+        """
+        frames = self._life.discard()
+        self._report_drops()
+        self._cut_job = None
         episode = self._episode
+        if frames is None or episode is None:
+            return False
+        self._drop_open_episode(episode)
+        event: dict[str, Any] = {"frames": episode.length, "task": episode.task}
+        if reason:
+            event["reason"] = reason
+        self._emit("episode_discarded", event)
+        return True
+
+    def _drop_open_episode(self, episode: _Episode) -> None:
         episode.token.cancelled = True
         for cam in self._cams.values():
             cam.end(episode.token, Future())
         self._episode = None
-        self._state = "idle"
-        self._emit("episode_discarded", {"frames": episode.length, "task": episode.task})
-        return True
 
     # ------------------------------------------------------------------ any thread
 
     def status(self) -> dict[str, Any]:
-        pending_saves = self._saves_submitted - self._saves_done
+        pending_saves = self.pending_saves
         backlog = max((c.pending for c in self._cams.values()), default=0)
         live = max((c.pending_live for c in self._cams.values()), default=0)
         now = time.perf_counter()
         rates = [c.throughput(now) for c in self._cams.values()]
         encoder_fps = min(rates) if rates else None
-        state = self._state
+        state = self._life.state.value
         if state == "idle" and pending_saves:
             state = "saving"
         episode = self._episode
@@ -277,7 +293,7 @@ class EpisodeRecorder:
             "episode_index": self._next_index() if episode is not None else None,
             "frames": episode.length if episode is not None else 0,
             "elapsed_s": time.perf_counter() - episode.started if episode is not None else 0.0,
-            "dropped_frames": self._dropped_total,
+            "dropped_frames": self._life.dropped_total,
             "backlog_frames": backlog,
             "backlog_s": backlog / self._fps,
             "live_backlog_s": live / self._fps,
@@ -309,6 +325,26 @@ class EpisodeRecorder:
         self._uploaded = uploaded_episodes
 
     @property
+    def total_frames(self) -> int:
+        """Frames committed to the dataset so far (any thread)."""
+        return int(self._writer.meta.total_frames)
+
+    @property
+    def pending_saves(self) -> int:
+        """Saves submitted and not yet durable or failed (any thread)."""
+        return self._saves_submitted - self._saves_done
+
+    @property
+    def state(self) -> str:
+        """idle, recording, dropping or closed (control thread)."""
+        return self._life.state.value
+
+    @property
+    def episode_frames(self) -> int:
+        """Frames in the episode being recorded (0 while idle or dropping; control thread)."""
+        return self._life.frames
+
+    @property
     def root(self) -> Path:
         return self.spec.root
 
@@ -324,13 +360,14 @@ class EpisodeRecorder:
         """
         if self._closed:
             return True
-        if self._state == "recording":
+        if self._life.state is LifecycleState.RECORDING:
             if save_current and self._episode is not None and self._episode.length > 0:
                 self.save_episode()
             else:
                 self.discard_episode()
-        elif self._state == "dropping":
-            self._leave_dropping()
+        elif self._life.state is LifecycleState.DROPPING:
+            self.discard_episode()  # the cut episode is already saved; only dropped frames remain
+        self._life.close()
         deadline = None if timeout is None else time.monotonic() + timeout
         complete = True
         for job in list(self._jobs):
@@ -371,7 +408,6 @@ class EpisodeRecorder:
             if prefix:
                 cam.bulk(prefix)
         self._episode = _Episode(token, task, prefix)
-        self._state = "recording"
 
     def _submit(self, episode: _Episode, extra: dict[str, Any], cut: bool) -> _SaveJob:
         futures: dict[str, Future] = {}
@@ -384,31 +420,32 @@ class EpisodeRecorder:
         self._jobs = [j for j in self._jobs if not j.future.done()] + [job]
         self._save_queue.put(job)
         self._episode = None
-        self._state = "idle"
         return job
 
-    def _cut(self) -> None:
+    def _cut(self, backlog_frames: int) -> None:
+        """The lifecycle cut the episode: save what it holds (as a cut episode) and say so."""
         episode = self._episode
-        assert episode is not None
-        backlog_s = max(c.pending_live for c in self._cams.values()) / self._fps
-        if episode.length == 0:
-            self.discard_episode()
-            self._cut_job = None
-        else:
+        backlog_s = backlog_frames / self._fps
+        frames = 0 if episode is None else episode.length
+        self._dropped_task = episode.task if episode is not None else self._dropped_task
+        if episode is not None and frames > 0:
             self._cut_job = self._submit(episode, {}, cut=True)
-        self._state = "dropping"
-        self._drop_run = 0
+            kept = f"the episode was cut at frame {frames} and saved"
+        else:
+            if episode is not None:
+                self._drop_open_episode(episode)
+            self._cut_job = None
+            kept = "the episode had no frames yet, so nothing was saved"
         self._emit("encoder_backlog", {
             "backlog_s": backlog_s, "max_backlog_s": self.spec.max_encoder_backlog_s,
-            "cut_frames": episode.length, "message": f"video encoding is {backlog_s:.1f} s behind; the episode "
-            f"was cut at frame {episode.length} and saved; frames are dropped until the encoders catch up",
+            "cut_frames": frames, "message": f"video encoding is {backlog_s:.1f} s behind; {kept}; frames are "
+            "dropped until the encoders catch up",
         })
 
-    def _leave_dropping(self) -> None:
-        if self._drop_run:
-            self._emit("frames_dropped", {"count": self._drop_run, "total": self._dropped_total})
-        self._drop_run = 0
-        self._state = "idle"
+    def _report_drops(self) -> None:
+        run = self._life.take_drop_run()
+        if run:
+            self._emit("frames_dropped", {"count": run, "total": self._life.dropped_total})
 
     def _emit(self, kind: str, data: dict[str, Any]) -> None:
         if self._on_event is None:

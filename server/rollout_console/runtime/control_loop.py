@@ -27,13 +27,16 @@ class ControlLoop:
 
     def __init__(self, period_s: float, tick: TickFunction, *, window_ticks: int,
                  on_exit: Callable[[BaseException | None], None] | None = None,
-                 name: str = "control-loop") -> None:
+                 name: str = "control-loop", clock: Callable[[], float] = time.perf_counter,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         if period_s <= 0:
             raise ValueError("period must be positive")
         self.period_s = period_s
         self._tick = tick
         self._on_exit = on_exit
         self._name = name
+        self._clock = clock  # injectable so tests can pace the loop on a fake clock
+        self._sleep = sleep
         self.stats = TickStats(window_ticks)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -77,7 +80,8 @@ class ControlLoop:
         return not self._thread.is_alive()
 
     def _run(self) -> None:
-        clock = time.perf_counter
+        clock = self._clock
+        sleep = self._sleep
         period = self.period_s
         deadline = clock()
         index = 0
@@ -86,7 +90,7 @@ class ControlLoop:
             while not self._stop.is_set():
                 delay = deadline - clock()
                 if delay > 0:
-                    time.sleep(delay)
+                    sleep(delay)
                 wake = clock()
                 keep_running = self._tick(TickTiming(index, deadline, wake, 0.0))
                 end = clock()

@@ -15,9 +15,10 @@ from typing import Any
 import numpy as np
 
 from ..runtime.commands import Command, CommandResult
-from ..runtime.phases import Phase
+from ..runtime.phases import MOVING, Phase
 from . import steps
 from .context import TickContext
+from .recording import Recording
 
 __all__ = ["COMMON_TRANSITIONS", "BaseStrategy", "Strategy"]
 
@@ -32,8 +33,8 @@ COMMON_TRANSITIONS: dict[tuple[Phase, str], Phase] = {
     (P.PAUSED, "resume"): P.AUTONOMOUS,
     (P.ESTOPPED, "resume"): P.AUTONOMOUS,
     **{(phase, "stop"): P.STOPPING for phase in (P.STARTING, P.AUTONOMOUS, P.PAUSED, P.CORRECTING)},
-    (P.ESTOPPED, "stop"): P.STOPPED,  # after an estop the arm is not moved home automatically
-    (P.ERROR, "stop"): P.STOPPED,
+    (P.ESTOPPED, "stop"): P.STOPPING,  # finishes saves in place: after an estop the arm is not moved home
+    (P.ERROR, "stop"): P.STOPPING,
     **{(phase, "estop"): P.ESTOPPED for phase in _ALIVE},
 }
 """(phase, command) -> next phase, for the commands every strategy understands."""
@@ -48,6 +49,12 @@ ALREADY: dict[tuple[Phase, str], str] = {
 }
 """Repeating a command whose effect already holds is accepted and changes nothing (idempotent-safe)."""
 
+AUTOMATIC_PAUSE_SOURCES: dict[str, str] = {
+    "lease": "paused: the client in control lost its connection or gave control up (lease lapsed); resume "
+             "when the robot is safe to move",
+}
+"""Sources whose ``pause`` is automatic (not an operator's decision) and the reason shown for it."""
+
 ActionHandler = Callable[[TickContext, Command], "CommandResult | Future[CommandResult]"]
 
 
@@ -56,6 +63,8 @@ class Strategy:
 
     name = "strategy"
     transitions: Mapping[tuple[Phase, str], Phase] = COMMON_TRANSITIONS
+    recording: Recording | None = None
+    """The recording steps, for strategies that record (faults, durable stop and short episodes use it)."""
 
     def __init__(self) -> None:
         self.actions: dict[str, ActionHandler] = {}
@@ -71,6 +80,10 @@ class Strategy:
             return self.reject(ctx, f"{command.name} is not available with the {self.name} strategy")
         if command.name in self.actions:
             return self.actions[command.name](ctx, command)
+        automatic = AUTOMATIC_PAUSE_SOURCES.get(command.source) if command.name == "pause" else None
+        if automatic and ctx.phase in MOVING:
+            self.pause_on_its_own(ctx, automatic)
+            return CommandResult(True, ctx.phase, automatic)
         already = ALREADY.get((ctx.phase, command.name))
         if already:
             return CommandResult(True, ctx.phase, already)
@@ -103,7 +116,7 @@ class Strategy:
         if target is P.PAUSED:
             steps.capture_hold_target(ctx)
         elif target is P.AUTONOMOUS:
-            ctx.notice = None
+            ctx.notice = ctx.notice_level = ctx.paused_by = None
             ctx.hold_target = None
             ctx.engine.reset()  # a chunk planned before the pause is stale
             ctx.interpolator.reset(steps.current_position(ctx) if ctx.observation is not None else None)
@@ -112,13 +125,50 @@ class Strategy:
             steps.estop_hold(ctx)
         elif target is P.STOPPING:
             ctx.stopping_from = None
+            ctx.stop_in_place = ctx.phase in (P.ESTOPPED, P.ERROR)
 
-    def pause_on_its_own(self, ctx: TickContext, reason: str) -> None:
-        """The session pauses itself (stale input, inference error); the page shows ``reason``."""
-        ctx.notice = reason
+    def pause_on_its_own(self, ctx: TickContext, reason: str, level: str = "warning") -> None:
+        """The session pauses itself (stale input, lease lapse, recording or inference error).
+
+        The reason stays in ``status.notice`` until the operator resumes, so a client that connects later
+        still sees why, and the episode it ends is judged by ``--dataset.min_episode_s``.
+        """
+        ctx.notice, ctx.notice_level, ctx.paused_by = reason, level, reason
         self.enter(ctx, P.PAUSED, None)
-        ctx.set_phase(P.PAUSED, cause=reason)
-        ctx.events.publish("notice", level="warning", message=reason)
+        ctx.set_phase(P.PAUSED, cause=reason, source="session", automatic=True)
+        ctx.events.publish("notice", level=level, message=reason)
+
+    def react_to_recording_faults(self, ctx: TickContext) -> None:
+        """Make every recording failure loud, and pause the robot on it unless --dataset.on_error=continue."""
+        recording = self.recording
+        if recording is None:
+            return
+        for fault in recording.take_faults():
+            message = fault.message
+            ctx.events.publish("recording_failed", level="error", cause=fault.cause, fix=fault.fix, message=message)
+            pause = ctx.config.dataset is not None and ctx.config.dataset.on_error == "pause"
+            if pause and ctx.phase in MOVING:
+                self.pause_on_its_own(ctx, f"paused: {message}", level="error")
+            elif ctx.phase not in (P.STOPPING, P.STOPPED):
+                ctx.notice, ctx.notice_level = message, "error"
+                ctx.events.publish("notice", level="error", message=message)
+
+    def close_episode(self, ctx: TickContext) -> None:
+        """At stop: keep the episode being recorded (recording strategies; called until stopped)."""
+        if self.recording is not None and self.recording.open:
+            self.recording.end_after_pause(None)
+
+    def settle_stop(self, ctx: TickContext) -> None:
+        """The arm is home (or stays put): ``stopped`` only once every save is durable or has failed."""
+        self.close_episode(ctx)
+        pending = self.recording.pending_saves if self.recording is not None else 0
+        if pending:
+            if ctx.extra.get("announced_pending_saves") != pending:
+                ctx.extra["announced_pending_saves"] = pending
+                ctx.events.publish("notice", level="info", message=f"stopping: waiting for {pending} episode "
+                                   f"save{'s' if pending != 1 else ''} to become durable")
+            return
+        ctx.set_phase(P.STOPPED, cause="stopped")
 
     def request_stop(self, ctx: TickContext, cause: str) -> None:
         target = self.transitions.get((ctx.phase, "stop"))
@@ -137,6 +187,9 @@ class Strategy:
     def tick(self, ctx: TickContext) -> None:
         if ctx.phase in (P.STOPPED, P.ERROR):
             return
+        if ctx.phase is P.STOPPING and ctx.stop_in_place:
+            self.settle_stop(ctx)
+            return
         observation = steps.observe(ctx)
         if ctx.initial_position is None:
             ctx.initial_position = steps.current_position(ctx)
@@ -149,6 +202,7 @@ class Strategy:
             self.request_stop(ctx, cause="duration elapsed")
         action = self.motion(ctx, observation)
         self.after_motion(ctx, observation, action)
+        self.react_to_recording_faults(ctx)
 
     def motion(self, ctx: TickContext, observation: dict[str, Any]) -> np.ndarray | None:
         """Move the robot as the phase says; returns the action when a policy or human drove it."""
@@ -170,7 +224,7 @@ class Strategy:
             steps.hold(ctx)
         elif phase is P.STOPPING:
             if steps.return_home(ctx):
-                ctx.set_phase(P.STOPPED, cause="stopped")
+                self.settle_stop(ctx)
         return None
 
     def after_motion(self, ctx: TickContext, observation: dict[str, Any], action: np.ndarray | None) -> None:

@@ -44,6 +44,9 @@ class TickContext:
     stopping_started: float = 0.0
     error: str | None = None
     notice: str | None = None  # why the session paused on its own (stale camera, inference error)
+    notice_level: str | None = None  # "warning" or "error" while a notice stands
+    paused_by: str | None = None  # the reason of the automatic pause in force (None: the operator paused)
+    stop_in_place: bool = False  # stopping from estop or error: finish saves without moving the arm home
     extra: dict[str, Any] = field(default_factory=dict)
 
     def set_phase(self, phase: Phase, cause: str, source: str = "session", **data: Any) -> None:

@@ -62,6 +62,7 @@ class DaggerStrategy(Strategy):
         self.episode_s = config.episode_time_s or estimate_episode_seconds(
             dict(recording.layout.camera_shapes), fps, config.target_video_file_size_mb
         )
+        recording.max_episode_s = self.episode_s if self.mode == "continuous" else None
         self.handover: Handover | None = None
         self.correction_started: float | None = None
         self.corrections = 0
@@ -123,14 +124,23 @@ class DaggerStrategy(Strategy):
         if not save or self.recording.frames == 0:
             self.recording.discard()
             return None
+        if ctx.paused_by is not None:  # an automatic pause ended the correction: too short is discarded
+            future = self.recording.end_after_pause(ctx.paused_by)
+            if future is not None:
+                self._count_episode()
+            return future
         return self._save_episode(ctx, extra)
 
-    def _save_episode(self, ctx: TickContext, extra: dict[str, Any] | None = None) -> Future[Any]:
+    def _save_episode(self, ctx: TickContext, extra: dict[str, Any] | None = None) -> Future[Any] | None:
         future = self.recording.save(extra)
+        if future is not None:
+            self._count_episode()
+        return future
+
+    def _count_episode(self) -> None:
         self.episodes_submitted += 1
         if self.episodes_submitted >= self.config.num_episodes:
             self.stop_when_idle = True
-        return future
 
     # ------------------------------------------------------------------- tick
 
@@ -194,7 +204,10 @@ class DaggerStrategy(Strategy):
             return Recording.acknowledge(saved, ctx.phase)
         if not self.recording.open or self.recording.frames == 0:
             return self.reject(ctx, "nothing recorded in the current episode yet")
-        return Recording.acknowledge(self._save_episode(ctx, extra), ctx.phase)
+        saved = self._save_episode(ctx, extra)
+        if saved is None:
+            return self.reject(ctx, "nothing to save: no frame was recorded in this episode")
+        return Recording.acknowledge(saved, ctx.phase)
 
     def _discard(self, ctx: TickContext, command: Command) -> CommandResult:
         if self.mode == "corrections":

@@ -37,6 +37,7 @@ class HighlightStrategy(Strategy):
                               jpeg_quality=config.ring_jpeg_quality if config.compress_ring else None,
                               image_keys=keys)
         self.live = False
+        recording.max_episode_s = config.ring_buffer_seconds + 60.0  # history plus a minute live, for the disk check
         self.actions = {"mark": self._mark, "save": self._save, "discard": self._discard, "upload": self._upload}
 
     def after_motion(self, ctx: TickContext, observation: dict[str, Any], action: np.ndarray | None) -> None:
@@ -46,12 +47,13 @@ class HighlightStrategy(Strategy):
                 return
             frame = self.recording.frame(observation, sent)
             if self.live:
-                self.recording.add(frame)
+                if not self.recording.add(frame) and not self.recording.open:
+                    self.live = False  # the recording could not go on; the fault says why
             else:
                 self.ring.append(frame)
         elif ctx.phase is not Phase.AUTONOMOUS:
-            if self.live:
-                self.recording.save()  # keep what was marked; the pause ends its continuous stretch
+            if self.live:  # keep what was marked; the pause ends its continuous stretch
+                self.recording.end_after_pause(ctx.paused_by)
                 self.live = False
             if len(self.ring):
                 self.ring.clear()
@@ -70,6 +72,8 @@ class HighlightStrategy(Strategy):
             return self.reject(ctx, f"mark while the policy runs (the session is {ctx.phase.value})")
         prefix = self.ring.drain()
         index = self.recording.start(prefix)
+        if index is None:
+            return self.reject(ctx, "recording cannot start now; the notice says why")
         self.live = True
         return CommandResult(True, ctx.phase, f"episode {index} started with {len(prefix)} frames of history")
 
@@ -92,6 +96,11 @@ class HighlightStrategy(Strategy):
     def _upload(self, ctx: TickContext, command: Command) -> CommandResult:
         reason = self.recording.upload()
         return self.reject(ctx, reason) if reason else CommandResult(True, ctx.phase, "upload started")
+
+    def close_episode(self, ctx: TickContext) -> None:
+        if self.live:
+            self.recording.end_after_pause(None)
+            self.live = False
 
     def finish(self, ctx: TickContext) -> None:
         self.recording.close(save_current=self.live)

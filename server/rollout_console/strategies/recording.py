@@ -7,19 +7,24 @@ durable, uploads run in the uploader's thread.
 
 from __future__ import annotations
 
+import errno
 import time
+from collections import deque
 from concurrent.futures import Future
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from ..features import ACTION, ENV_STATE, IMAGE_PREFIX, STATE, FeatureLayout
+from ..errors import RecordingError
 from ..recording import EpisodeInfo, EpisodeRecorder, HubUploader
+from ..recording.disk_space import DiskSpace
 from ..runtime.commands import CommandResult
 from ..runtime.events import EventBus
 from ..runtime.phases import Phase
 
-__all__ = ["Recording", "estimate_episode_seconds"]
+__all__ = ["Recording", "RecordingFault", "estimate_episode_seconds", "explain_failure"]
 
 INTERVENTION = "intervention"
 _BITS_PER_PIXEL = 0.1  # deliberately low estimate of compressed video (so files end up above the target)
@@ -37,11 +42,46 @@ def estimate_episode_seconds(camera_shapes: dict[str, tuple[int, int, int]], fps
     return target_mb * 2**20 / bytes_per_second
 
 
+@dataclass(frozen=True)
+class RecordingFault:
+    """Recording could not go on as asked: what happened and what the operator should do."""
+
+    cause: str
+    fix: str
+
+    @property
+    def message(self) -> str:
+        return f"recording failed: {self.cause}. {self.fix}"
+
+
+def explain_failure(error: BaseException | str) -> RecordingFault:
+    """Turn a save or start failure into words an operator can act on."""
+    text = str(error)
+    code = getattr(error, "errno", None)
+    low = text.lower()
+    if code == errno.ENOSPC or "no space left" in low or "not enough disk space" in low:
+        return RecordingFault(text, "Free space on the dataset's disk (or point --dataset.root at a bigger disk), "
+                              "then resume")
+    if code in (errno.EACCES, errno.EPERM, errno.EROFS) or "permission denied" in low or "read-only" in low:
+        return RecordingFault(text, "Make the dataset directory writable (or choose another --dataset.root), "
+                              "then resume")
+    if "encod" in low or "video" in low or "codec" in low:
+        return RecordingFault(text, "The video encoder failed: try --dataset.vcodec=h264 or a faster "
+                              "--dataset.preset, check the server log, then resume")
+    return RecordingFault(text, "Check the server log for the cause, then resume")
+
+
 class Recording:
-    """Loop-thread helper: build frames, start/save/discard episodes, count and trigger uploads."""
+    """Loop-thread helper: build frames, start/save/discard episodes, count and trigger uploads.
+
+    It never lets a recording failure escape into the control loop: a refused start, a rejected
+    frame or a failed save becomes a ``RecordingFault`` that the strategy picks up with
+    ``take_faults`` at the end of the tick (and pauses on, by default).
+    """
 
     def __init__(self, recorder: EpisodeRecorder, uploader: HubUploader | None, layout: FeatureLayout,
-                 events: EventBus, task: str, upload_every: int, intervention: bool = False) -> None:
+                 events: EventBus, task: str, upload_every: int, intervention: bool = False,
+                 disk: DiskSpace | None = None, min_episode_s: float = 0.0) -> None:
         self.recorder = recorder
         self.uploader = uploader
         self.layout = layout
@@ -49,12 +89,25 @@ class Recording:
         self.task = task
         self.upload_every = upload_every
         self.intervention = intervention
-        self.open = False
+        self.disk = disk
+        self.min_episode_s = min_episode_s
+        self.max_episode_s: float | None = None  # set by the strategy (its rotation length), for the disk check
         self.started_at = 0.0
-        self.frames = 0
         self.saved = 0
         self.saved_since_upload = 0
         self.last_saved: dict[str, Any] | None = None
+        self._faults: deque[RecordingFault] = deque()  # appended by the saver thread, taken by the loop
+        self._refused: str | None = None  # the last start refusal, reported once per streak
+
+    @property
+    def open(self) -> bool:
+        """An episode is being recorded (or the recorder is dropping frames after a backlog cut)."""
+        return self.recorder.state in ("recording", "dropping")
+
+    @property
+    def frames(self) -> int:
+        """Frames in the episode being recorded (0 while dropping after a cut)."""
+        return self.recorder.episode_frames
 
     # ------------------------------------------------------------------ frames
 
@@ -70,36 +123,93 @@ class Recording:
             frame[INTERVENTION] = bool(intervention)
         return frame
 
-    def start(self, prefix: list[dict[str, Any]] | None = None) -> int:
-        index = self.recorder.start_episode(self.task, prefix)
-        self.open = True
+    def start(self, prefix: list[dict[str, Any]] | None = None) -> int | None:
+        """Begin an episode; None (and a fault) when it cannot start, e.g. it would not fit on the disk."""
+        refusal = self._start_refusal()
+        if refusal is not None:
+            if refusal != self._refused:
+                self._refused = refusal
+                self.report(explain_failure(refusal))
+            return None
+        self._refused = None
+        try:
+            index = self.recorder.start_episode(self.task, prefix)
+        except RecordingError as exc:
+            self.report(explain_failure(exc))
+            return None
         self.started_at = time.perf_counter()
-        self.frames = len(prefix or [])
-        self.events.publish("episode_started", index=index, task=self.task, prefix_frames=self.frames)
+        self.events.publish("episode_started", index=index, task=self.task, prefix_frames=len(prefix or []))
         return index
 
-    def add(self, frame: dict[str, Any]) -> None:
-        if not self.open:
-            self.start()
-        self.recorder.add_frame(frame)
-        self.frames += 1
+    def _start_refusal(self) -> str | None:
+        if self.disk is None:
+            return None
+        recorded_s = self.recorder.total_frames / float(self.recorder.spec.fps)
+        return self.disk.refusal(recorded_s, self.max_episode_s)
+
+    def add(self, frame: dict[str, Any]) -> bool:
+        """Queue a frame (starting an episode when none is open); False when it was not recorded."""
+        if not self.open and self.start() is None:
+            return False
+        try:
+            self.recorder.add_frame(frame)
+        except RecordingError as exc:
+            self.report(explain_failure(exc))
+            return False
+        return True
 
     def elapsed_s(self) -> float:
         return time.perf_counter() - self.started_at if self.open else 0.0
 
+    # ----------------------------------------------------------------- faults
+
+    def report(self, fault: RecordingFault) -> None:
+        """Record a fault for the loop to act on (any thread)."""
+        self._faults.append(fault)
+
+    def take_faults(self) -> list[RecordingFault]:
+        """Faults since the last call (loop thread)."""
+        faults = []
+        while self._faults:
+            faults.append(self._faults.popleft())
+        return faults
+
     # ----------------------------------------------------------------- episodes
 
-    def save(self, extra: dict[str, Any] | None = None) -> Future[EpisodeInfo]:
-        """End the episode; the Future resolves when it is durable. Triggers an upload every N saves."""
-        future = self.recorder.save_episode(extra)
-        self.open = False
-        self.frames = 0
+    def save(self, extra: dict[str, Any] | None = None) -> Future[EpisodeInfo] | None:
+        """End the episode; the Future resolves when it is durable. Triggers an upload every N saves.
+
+        None when there was nothing to save (an empty episode, or a backlog cut that kept no frame).
+        """
+        try:
+            future = self.recorder.save_episode(extra)
+        except RecordingError:
+            return None
         future.add_done_callback(self._saved)
         return future
 
+    def end_after_pause(self, automatic: str | None) -> Future[EpisodeInfo] | None:
+        """The motion this episode records stopped: keep it, unless an automatic pause cut it too short.
+
+        ``automatic`` is the reason of an automatic pause (stale camera, lease lapse, recording error), or
+        None when the operator paused or stopped. An automatic pause discards an episode shorter than
+        ``--dataset.min_episode_s``, saying why; anything else is saved.
+        """
+        if not self.open:
+            return None
+        fps = float(self.recorder.spec.fps)
+        if automatic and self.recorder.state == "recording" and self.frames < self.min_episode_s * fps:
+            self.recorder.discard_episode(reason=f"{automatic}: the episode had only {self.frames} frames "
+                                                 f"({self.frames / fps:.2f} s < --dataset.min_episode_s="
+                                                 f"{self.min_episode_s:g})")
+            return None
+        return self.save()
+
     def _saved(self, future: Future[EpisodeInfo]) -> None:  # saver thread
-        if future.exception() is not None:
-            return  # the recorder reported episode_failed
+        error = future.exception()
+        if error is not None:  # the recorder reported episode_failed; the loop pauses (or notes) it
+            self.report(explain_failure(error))
+            return
         info = future.result()
         self.saved += 1
         self.last_saved = info.as_dict()
@@ -108,9 +218,12 @@ class Recording:
             self.saved_since_upload = 0
             self.uploader.request_upload()
 
-    def save_command(self, phase: Phase, extra: dict[str, Any] | None = None) -> Future[CommandResult]:
+    def save_command(self, phase: Phase, extra: dict[str, Any] | None = None) -> Future[CommandResult] | CommandResult:
         """Save as an operator command: acknowledged with the saved episode once it is durable."""
-        return self.acknowledge(self.save(extra), phase)
+        saved = self.save(extra)
+        if saved is None:
+            return CommandResult(False, phase, "nothing to save: no frame was recorded in this episode", status=409)
+        return self.acknowledge(saved, phase)
 
     @staticmethod
     def acknowledge(saved: Future[EpisodeInfo], phase: Phase) -> Future[CommandResult]:
@@ -129,10 +242,7 @@ class Recording:
         return result
 
     def discard(self) -> bool:
-        dropped = self.recorder.discard_episode()
-        self.open = False
-        self.frames = 0
-        return dropped
+        return self.recorder.discard_episode()
 
     def upload(self) -> str | None:
         """Start an upload now; returns why not, or None."""
@@ -144,6 +254,10 @@ class Recording:
         self.uploader.request_upload()
         return None
 
+    @property
+    def pending_saves(self) -> int:
+        return self.recorder.pending_saves
+
     def close(self, save_current: bool) -> None:
         """At stop: save (or drop) the open episode, wait for saves, push what is pending."""
         if self.open and save_current and self.frames > 0:
@@ -151,6 +265,8 @@ class Recording:
         elif self.open:
             self.discard()
         self.recorder.close(timeout=120.0)
+        if self.disk is not None:
+            self.disk.stop()
         if self.uploader is not None:
             if self.saved_since_upload or self.uploader.status().get("state") in ("pending", "retrying", "error"):
                 self.uploader.request_upload()
@@ -176,6 +292,7 @@ class Recording:
             "last_error": recorder["last_error"],
             "repo_id": self.recorder.repo_id,
             "root": str(self.recorder.root),
+            "disk": None if self.disk is None else self.disk.status(),
             **(extra or {}),
         }
         upload = self.uploader.status() if self.uploader is not None else {"state": "disabled"}
@@ -202,10 +319,15 @@ def open_recording(config: Any, layout: FeatureLayout, robot_type: str, events: 
         events.publish(kind, **data)
 
     recorder = EpisodeRecorder.open(spec, resume=config.resume, on_event=forward)
+    pixels = [h * w for h, w, _ in layout.camera_shapes.values()]
+    disk = DiskSpace(root, min_free_bytes=int(dataset.min_free_gb * 2**30),
+                     prior_bytes_per_s=DiskSpace.prior_rate(pixels, config.fps, dataset.video),
+                     on_event=forward).start()
     uploader = None
     if dataset.push_to_hub:
         uploader = HubUploader(root, repo_id, recorder.snapshot, api=hub_api, private=dataset.private,
                                tags=dataset.tags, on_event=forward)
         recorder.set_uploaded_source(uploader.uploaded_episodes)
     upload_every = getattr(strategy, "upload_every_n_episodes", 0)
-    return Recording(recorder, uploader, layout, events, config.effective_task, upload_every, intervention)
+    return Recording(recorder, uploader, layout, events, config.effective_task, upload_every, intervention,
+                     disk=disk, min_episode_s=dataset.min_episode_s)

@@ -46,18 +46,18 @@ class SentryStrategy(Strategy):
         self.episode_s = config.episode_time_s or estimate_episode_seconds(
             dict(recording.layout.camera_shapes), fps, config.target_video_file_size_mb
         )
+        recording.max_episode_s = self.episode_s
         self.actions = {"save": self._save, "upload": self._upload}
 
     def after_motion(self, ctx: TickContext, observation: dict[str, Any], action: np.ndarray | None) -> None:
         rec = self.recording
         if ctx.phase is Phase.AUTONOMOUS and ctx.policy_tick:
             sent = recorded_action(ctx, action)
-            if sent is not None:
-                rec.add(rec.frame(observation, sent))
+            if sent is not None and rec.add(rec.frame(observation, sent)):
                 if rec.frames >= self.episode_s * self.fps:
                     rec.save()  # rotation; the next frame opens the next episode
         elif rec.open and ctx.phase is not Phase.AUTONOMOUS:
-            rec.save()  # the policy stopped driving: close this continuous stretch
+            rec.end_after_pause(ctx.paused_by)  # the policy stopped driving: close this continuous stretch
 
     def action_available(self, ctx: TickContext, name: str) -> bool:
         if name == "save":
