@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 CHROMIUM    ?= /usr/bin/chromium
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install install-test run test test-core test-lerobot lerobot-env bench chromium clean
+.PHONY: install install-test run test test-core test-lerobot lerobot-env bench faults chromium clean
 
 install: $(STAMP)
 
@@ -55,6 +55,11 @@ test-lerobot: lerobot-env
 
 bench: install-test
 	HF_HUB_OFFLINE=1 $(PY) -m benchmarks $(ARGS)
+
+# The long fault suite (SIGTERM/SIGINT/kill trials, disk full, encoder failure, lease lapse, stale camera,
+# 10 minutes of overload) with its figures; tests/faults runs a short version of each in `make test`.
+faults: install-test
+	HF_HUB_OFFLINE=1 $(PY) -m faults $(ARGS)
 
 clean:
 	rm -rf $(VENV) .venv-lerobot build dist .pytest_cache

@@ -15,7 +15,6 @@ import argparse
 import os
 import random
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,15 +25,13 @@ import httpx
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "server"))
+sys.path.insert(0, str(REPO))
 
 from rollout_console.recording import verify_dataset  # noqa: E402
 from rollout_console.recording.recovery import recover  # noqa: E402
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from faults.common import committed as _committed  # noqa: E402
+from faults.common import free_port as _free_port  # noqa: E402
 
 
 def _flags(root: Path, port: int, resume: bool) -> list[str]:
@@ -69,16 +66,6 @@ def _saved(url: str) -> dict[int, int]:
         return {e["index"]: e["length"] for e in httpx.get(url + "/api/v1/episodes", timeout=2).json()["data"]}
     except (httpx.HTTPError, ValueError):
         return {}
-
-
-def _committed(root: Path) -> dict[int, int]:
-    import pyarrow.parquet as pq
-
-    lengths: dict[int, int] = {}
-    for path in sorted((root / "meta" / "episodes").rglob("*.parquet")):
-        table = pq.read_table(path, columns=["episode_index", "length"])
-        lengths.update(zip(table.column("episode_index").to_pylist(), table.column("length").to_pylist(), strict=True))
-    return lengths
 
 
 def trial(root: Path, rng: random.Random, resume: bool) -> str | None:

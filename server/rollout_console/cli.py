@@ -7,11 +7,14 @@ hardware is touched; the robot connects last and is always returned home and rel
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
+import signal
 import socket
 import sys
 import threading
-from collections.abc import Sequence
+from collections.abc import Generator, Sequence
 
 import uvicorn
 
@@ -83,12 +86,58 @@ def _bind(config: RolloutConsoleConfig) -> socket.socket:
     return sock
 
 
+class _ConsoleServer(uvicorn.Server):
+    """uvicorn, but SIGINT and SIGTERM both run the session's durable shutdown before the server exits.
+
+    uvicorn's own handlers stop serving at once and re-raise the signal afterwards, so a SIGTERM (docker
+    stop, systemd, compose down) killed the process before the robot went home or the last episode was
+    saved. Here the first signal stops the session (return home, every pending save durable, dataset
+    closed) while the page keeps showing it; only then does the server exit. A second signal forces the
+    exit at once; the dataset it leaves is repaired when it is next opened.
+    """
+
+    def __init__(self, config: uvicorn.Config, session: Session) -> None:
+        super().__init__(config)
+        self.session = session
+        self.stop_signal: int | None = None
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Generator[None, None, None]:
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
+    def _on_signal(self, signum: int, frame: object) -> None:
+        name = signal.Signals(signum).name
+        if self.stop_signal is not None:
+            print(f"rollout-console: {name} again: exiting now; an unfinished save is repaired on the next open",
+                  file=sys.stderr, flush=True)
+            os._exit(128 + signum)
+        self.stop_signal = signum
+        print(f"rollout-console: {name}: stopping the session (return home, finish saves); send it again to "
+              "exit at once", file=sys.stderr, flush=True)
+        threading.Thread(target=self._stop_then_exit, name="signal-shutdown", daemon=True).start()
+
+    def _stop_then_exit(self) -> None:
+        try:
+            self.session.shutdown()
+        finally:
+            self.should_exit = True
+
+
 def _serve(config: RolloutConsoleConfig, session: Session, sock: socket.socket, access: AccessPolicy) -> int:
     from .api import create_app
 
     app = create_app(config, session, start_session=False, access=access)
-    server = uvicorn.Server(
-        uvicorn.Config(app, log_level=config.server.log_level, timeout_graceful_shutdown=5, ws_ping_interval=20)
+    server = _ConsoleServer(
+        uvicorn.Config(app, log_level=config.server.log_level, timeout_graceful_shutdown=5, ws_ping_interval=20),
+        session,
     )
     if config.server.exit_when_stopped:
         def exit_soon() -> None:

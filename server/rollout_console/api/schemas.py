@@ -127,6 +127,9 @@ class StatusPublic(BaseModel):
     inference: InferenceStatus
     task: dict[str, object] | None = Field(None, description="Task progress (sim robot only)")
     notice: str | None = Field(None, description="Why the session paused on its own, if it did")
+    notice_level: Literal["warning", "error"] | None = Field(
+        None, description="How serious the notice is: error for a recording failure, warning otherwise"
+    )
     error: str | None
     commands: list[str] = Field(description="Commands this strategy understands")
     available_commands: list[str] = Field(description="Commands that would be accepted right now")

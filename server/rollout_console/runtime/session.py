@@ -34,6 +34,8 @@ __all__ = ["Session"]
 log = logging.getLogger(__name__)
 
 _Pending = tuple[Command, concurrent.futures.Future[CommandResult]]
+_SHUTDOWN_CAP_S = 600.0
+"""The longest a shutdown waits for saves that keep making progress."""
 
 
 class Session:
@@ -99,7 +101,11 @@ class Session:
         return self._finished.wait(timeout)
 
     def shutdown(self, timeout: float = 15.0) -> None:
-        """Stop cleanly (returning home when configured), then release the hardware."""
+        """Stop cleanly (returning home when configured, every save durable), then release the hardware.
+
+        ``timeout`` bounds the wait while nothing progresses; pending saves that keep completing extend it
+        (up to ``_SHUTDOWN_CAP_S``), so a slow disk is waited for rather than left in staging.
+        """
         if not self._started:
             self._release()
             self._finished.set()
@@ -109,10 +115,28 @@ class Session:
             if not result.accepted and self.ctx.phase not in (Phase.STOPPED, Phase.ESTOPPED):
                 self.submit("estop", source="shutdown", timeout=2.0)
                 self.submit("stop", source="shutdown", timeout=2.0)
-            if not self._finished.wait(timeout):
+            if not self._wait_stopped(timeout):
                 log.error("session did not stop within %.0f s; stopping the loop", timeout)
                 self.loop.request_stop()
                 self.loop.join(2.0)
+
+    def _wait_stopped(self, idle_timeout: float) -> bool:
+        """Wait for the session to finish while it makes progress (saves completing); True once finished."""
+        started = last_progress = time.monotonic()
+        last_pending = self._pending_saves()
+        while not self._finished.wait(0.5):
+            now = time.monotonic()
+            pending = self._pending_saves()
+            if pending != last_pending:
+                last_pending, last_progress = pending, now
+                log.info("stopping: %d episode save(s) still pending", pending)
+            if now - last_progress > idle_timeout or now - started > _SHUTDOWN_CAP_S:
+                return False
+        return True
+
+    def _pending_saves(self) -> int:
+        recording = self.recording
+        return 0 if recording is None else recording.pending_saves
 
     def _release(self) -> None:
         try:
@@ -357,6 +381,7 @@ class Session:
             "inference": inference,
             "task": task,
             "notice": ctx.notice,
+            "notice_level": ctx.notice_level,
             "error": ctx.error,
             "commands": sorted(self.strategy.commands),
             "available_commands": self.strategy.available(ctx),

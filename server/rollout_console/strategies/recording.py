@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from ..features import ACTION, ENV_STATE, IMAGE_PREFIX, STATE, FeatureLayout
 from ..errors import RecordingError
+from ..features import ACTION, ENV_STATE, IMAGE_PREFIX, STATE, FeatureLayout
 from ..recording import EpisodeInfo, EpisodeRecorder, HubUploader
 from ..recording.disk_space import DiskSpace
 from ..runtime.commands import CommandResult
