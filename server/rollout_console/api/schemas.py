@@ -169,6 +169,15 @@ class RecordingStatus(BaseModel):
     backlog_s: float
     episodes: int
     last_error: str | None
+    pending_saves: int = Field(0, description="Saves submitted and not yet durable (stopped waits for 0)")
+    disk: DiskStatus | None = Field(None, description="Free space on the dataset's disk, sampled off the loop")
+
+
+class DiskStatus(BaseModel):
+    free_bytes: int | None = Field(description="Free bytes on the dataset's file system (None if unreadable)")
+    min_free_bytes: int = Field(description="--dataset.min_free_gb in bytes: below it, a disk_low warning")
+    low: bool
+    dataset_bytes: int = Field(description="Size of the dataset on disk (sampled every few seconds)")
 
 
 class UploadStatus(BaseModel):

@@ -6,6 +6,33 @@ function clock(seconds) {
   return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, '0')}`;
 }
 
+function mb(bytes) {
+  return bytes >= 10 * 2 ** 30 ? `${fmt(bytes / 2 ** 30, 1)} GB` : `${fmt(bytes / 2 ** 20, 1)} MB`;
+}
+
+/** What the recorder gave up or cannot do, in words (empty when all is well), and how serious it is. */
+export function recordingHealth(rec) {
+  const lines = [];
+  let level = 'ok';
+  if (rec.state === 'dropping') {
+    lines.push(`Video encoding is ${fmt(rec.backlog_s, 1)} s behind: the episode was cut and kept, and frames `
+      + 'are dropped until the encoders catch up.');
+    level = 'warning';
+  } else if (rec.dropped_frames > 0) {
+    lines.push(`${rec.dropped_frames} frames were dropped while encoding was behind; the cut episodes were kept.`);
+    level = 'warning';
+  }
+  if (rec.disk && rec.disk.low && rec.disk.free_bytes != null) {
+    lines.push(`Disk nearly full: ${mb(rec.disk.free_bytes)} free.`);
+    level = 'warning';
+  }
+  if (rec.last_error) {
+    lines.push(`Last save failed: ${rec.last_error}`);
+    level = 'error';
+  }
+  return { text: lines.join(' '), level };
+}
+
 export function RecordingPanel(root, controller) {
   const q = (id) => root.querySelector(`[data-testid="${id}"]`);
   controller.addEventListener('rc:state', ({ detail }) => {
@@ -18,6 +45,13 @@ export function RecordingPanel(root, controller) {
     q('episode-timer').textContent = clock(rec.elapsed_s);
     q('episode-count').textContent = String(rec.episodes);
     q('dropped-frames').textContent = String(rec.dropped_frames);
+    const health = recordingHealth(rec);
+    const healthLine = q('recording-health');
+    if (healthLine) {
+      healthLine.hidden = !health.text;
+      healthLine.textContent = health.text;
+      healthLine.dataset.level = health.level;
+    }
     q('dataset-root').textContent = `${rec.repo_id} · ${rec.root}`;
     if (rec.ring) {
       q('ring').hidden = false;
