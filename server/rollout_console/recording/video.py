@@ -189,6 +189,17 @@ def probe_video_info(path: Path) -> dict[str, Any]:
     return probe_video(path)[0]
 
 
+def stream_rate(rate: Any) -> Fraction | None:
+    """A stream rate as a Fraction, whatever PyAV returned: ``fractions.Fraction`` (PyAV <= 18) or
+    ``av.rational.AVRational`` (PyAV 19), which has numerator/denominator and float() but no int()."""
+    if rate is None:
+        return None
+    numerator, denominator = getattr(rate, "numerator", None), getattr(rate, "denominator", None)
+    if isinstance(numerator, int) and isinstance(denominator, int):
+        return Fraction(numerator, denominator) if denominator else None
+    return Fraction(float(rate)).limit_denominator(1_000_000)
+
+
 def probe_video(path: Path) -> tuple[dict[str, Any], int]:
     """(``info`` block, frame count from the MP4 index) without decoding."""
     with av.open(str(path)) as container:
@@ -198,7 +209,7 @@ def probe_video(path: Path) -> tuple[dict[str, Any], int]:
         channels = 3 if pix_fmt.startswith(("yuv", "rgb", "bgr", "gbr")) and not pix_fmt.startswith("yuva") else 4
         if pix_fmt.startswith("gray"):
             channels = 1
-        rate = stream.base_rate or stream.average_rate
+        rate = stream_rate(stream.base_rate or stream.average_rate)
         info = {
             "video.height": stream.codec_context.height,
             "video.width": stream.codec_context.width,
