@@ -27,7 +27,8 @@ __all__ = ["lerobot_device_config", "make_lerobot_robot", "make_lerobot_teleop",
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = "install the LeRobot extra: `make lerobot-env` (scripts/lerobot_env.sh), see docs/lerobot.md"
+INSTALL_HINT = ("install the LeRobot extra: pip install \"rollout-console[lerobot]\" on Python 3.12 (a checkout: "
+                "`make lerobot-env`), see docs/lerobot.md")
 
 _KINDS = {
     # kind -> (flag prefix, config module, config class, device packages, human name)
