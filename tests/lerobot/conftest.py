@@ -1,4 +1,4 @@
-"""Tests that need LeRobot 0.4.4: run them in .venv-lerobot (`make test-lerobot`, part of `make test`).
+"""Tests that need LeRobot 0.6.1: run them in .venv-lerobot (`make test-lerobot`, part of `make test`).
 
 They prove the console's datasets with LeRobot's own reader, drive LeRobot-registered devices through
 LeRobot's factories and deploy a real (randomly initialised) LeRobot ACT policy, all offline.

@@ -323,8 +323,16 @@ def _guidable(policy: Any, postprocessor: Any) -> str | None:
         return f"{policy.config.type} has no real-time-chunking support in LeRobot (Pi0, Pi0.5 and SmolVLA do)"
     from lerobot.processor import DeviceProcessorStep, UnnormalizerProcessorStep
 
-    others = [type(step).__name__ for step in getattr(postprocessor, "steps", [])
-              if not isinstance(step, (UnnormalizerProcessorStep, DeviceProcessorStep))]
+    steps = list(getattr(postprocessor, "steps", []))
+    if any(type(step).__name__ == "AbsoluteActionsProcessorStep" and getattr(step, "enabled", False)
+           for step in steps):
+        return ("it predicts relative actions (use_relative_actions): the console cannot express the executed "
+                "prefix in its action space")
+    # LeRobot 0.6's Pi0/Pi0.5 pipelines always carry an AbsoluteActionsProcessorStep, disabled unless the
+    # policy was trained with relative actions: a disabled one changes nothing
+    others = [type(step).__name__ for step in steps
+              if not isinstance(step, (UnnormalizerProcessorStep, DeviceProcessorStep))
+              and not (type(step).__name__ == "AbsoluteActionsProcessorStep" and not getattr(step, "enabled", False))]
     if others:
         return f"its postprocessor has steps the console cannot invert for guidance ({', '.join(others)})"
     return None
