@@ -17,6 +17,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 VENV="${VENV:-$ROOT/.venv-lerobot}"
 LEROBOT_VERSION="0.6.1"
+PYAV_LATEST="19.0.2"
 FORCE=0
 [[ "${1:-}" == "--force" ]] && FORCE=1
 
@@ -76,6 +77,14 @@ PIP=("$VENV/bin/python" -m pip install --disable-pip-version-check -q -c require
 "${PIP[@]}" --upgrade pip
 say "rollout-console[lerobot,test] (editable) and lerobot[training]==$LEROBOT_VERSION"
 "${PIP[@]}" -e ".[lerobot,test]" "lerobot[training]==$LEROBOT_VERSION"
+
+# LeRobot bounds PyAV (<16); a user installing the console on Python 3.12 without LeRobot gets the newest
+# PyAV, whose stream rates are AVRational objects. The LeRobot suite also runs the recording round trip
+# with that PyAV, from this side directory (PYTHONPATH), so no third venv is needed.
+say "PyAV $PYAV_LATEST (side directory for the recording round trip with the newest PyAV)"
+rm -rf "$VENV/pyav-latest"
+"$VENV/bin/python" -m pip install --disable-pip-version-check -q --no-deps --target "$VENV/pyav-latest" \
+  "av==$PYAV_LATEST"
 
 say "checking the environment"
 "$VENV/bin/python" -m pip check >/dev/null || { "$VENV/bin/python" -m pip check; die "pip check failed"; }
