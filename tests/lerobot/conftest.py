@@ -19,6 +19,14 @@ if importlib.util.find_spec("lerobot") is None:
         "(create it with scripts/lerobot_env.sh); the core venv runs everything else with --ignore=tests/lerobot"
     )
 
+from rollout_console.errors import ConfigError
+from rollout_console.hardware.lerobot.version import check_lerobot_version
+
+try:
+    check_lerobot_version()
+except ConfigError as exc:
+    raise pytest.UsageError(f"tests/lerobot: {exc} (rebuild .venv-lerobot with scripts/lerobot_env.sh)") from None
+
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # fake_lerobot_devices, lerobot_helpers
