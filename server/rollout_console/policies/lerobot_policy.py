@@ -1,9 +1,12 @@
 """LeRobot pretrained policies (ACT, Diffusion, Pi0, Pi0.5, SmolVLA, ...) behind our Policy protocol.
 
 ``load_lerobot_policy`` loads a checkpoint (directory or Hub id) with its saved processors, exactly
-as LeRobot deploys it: ``PreTrainedConfig.from_pretrained`` (``--policy.<field>`` overrides),
-``get_policy_class(type).from_pretrained`` and ``make_pre_post_processors(config, path)``, which reads
-``policy_preprocessor.json`` / ``policy_postprocessor.json`` (normalisation stats, tokenisers, renames).
+as LeRobot 0.6 (``lerobot-rollout``) deploys it: ``PreTrainedConfig.from_pretrained`` (``--policy.<field>``
+overrides), ``get_policy_class(type).from_pretrained`` and ``make_pre_post_processors(config, path,
+pretrained_revision)``, which reads ``policy_preprocessor.json`` / ``policy_postprocessor.json``
+(normalisation stats, tokenisers, renames) with the device and ``--policy.rename_map`` set on the saved
+``device_processor`` / ``rename_observations_processor`` steps. Installed ``lerobot_policy_*`` plugins are
+imported first; a checkpoint saved by another LeRobot release is checked by ``lerobot_checkpoint``.
 
 Before anything moves (this runs while the session is built, before the robot connects) the policy's
 inputs and action are checked against the robot: every input the policy needs must be provided (after
@@ -395,8 +398,10 @@ def _load(config: Any, layout: FeatureLayout, fps: float, robot_type: str, path:
     pre_steps = _steps(source, _PREPROCESSOR, config.revision)
     # LeRobot 0.6 (lerobot-rollout --rename_map) sets the rename map of the saved pipeline's
     # rename_observations_processor step; without --policy.rename_map the map saved at training applies
-    rename_map = dict(config.rename_map) or dict(
-        (pre_steps.get(_RENAME_STEP) or {}).get("rename_map") or {})
+    # (entries for keys this robot does not provide rename nothing: they are left out, not refused)
+    saved_map = (pre_steps.get(_RENAME_STEP) or {}).get("rename_map") or {}
+    rename_map = dict(config.rename_map) or {str(key): str(value) for key, value in saved_map.items()
+                                             if key in _provided(layout)}
     check = check_features(policy_config.input_features, action.shape, layout, rename_map,
                            info["features"] if info else None, names_source, label=label)
     if not check.names_verified:
