@@ -39,14 +39,16 @@ chromium:
 	  $(SUDO) apt-get update -q && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -q chromium; }
 
-# Every test: the core suite in .venv, then the LeRobot suite (LeRobot's own reader, an ACT policy, LeRobot
-# devices) in .venv-lerobot, which pins LeRobot 0.4.4's dependencies next to our CPU torch.
+# Every test: the core suite in .venv (Python 3.11, CPU torch), then the LeRobot suite (LeRobot's own reader
+# and tools, ACT trained by lerobot-train, LeRobot devices, Python 3.12's PyAV) in .venv-lerobot
+# (Python 3.12, LeRobot 0.6.1).
 test: test-core test-lerobot
 
 test-core: install-test chromium
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(PY) -m pytest --ignore=tests/lerobot $(PYTEST_ARGS)
 
-# The optional LeRobot environment (rollout-console[lerobot] plus lerobot==0.4.4 installed --no-deps).
+# The optional LeRobot environment: Python 3.12, pip install -e ".[lerobot,test]" "lerobot[training]==0.6.1"
+# under requirements/lerobot-constraints.txt (about 5.5 GB, a few minutes; idempotent).
 lerobot-env:
 	scripts/lerobot_env.sh
 

@@ -1,4 +1,4 @@
-"""Tests that need LeRobot 0.4.4: run them in .venv-lerobot (`make test-lerobot`, part of `make test`).
+"""Tests that need LeRobot 0.6.1: run them in .venv-lerobot (`make test-lerobot`, part of `make test`).
 
 They prove the console's datasets with LeRobot's own reader, drive LeRobot-registered devices through
 LeRobot's factories and deploy a real (randomly initialised) LeRobot ACT policy, all offline.
@@ -18,6 +18,14 @@ if importlib.util.find_spec("lerobot") is None:
         "tests/lerobot needs LeRobot: run them with .venv-lerobot/bin/python -m pytest tests/lerobot "
         "(create it with scripts/lerobot_env.sh); the core venv runs everything else with --ignore=tests/lerobot"
     )
+
+from rollout_console.errors import ConfigError
+from rollout_console.hardware.lerobot.version import check_lerobot_version
+
+try:
+    check_lerobot_version()
+except ConfigError as exc:
+    raise pytest.UsageError(f"tests/lerobot: {exc} (rebuild .venv-lerobot with scripts/lerobot_env.sh)") from None
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("HF_DATASETS_OFFLINE", "1")

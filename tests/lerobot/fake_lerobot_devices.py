@@ -1,4 +1,4 @@
-"""A robot, a camera and a leader arm written against LeRobot 0.4.4's own base classes and registries.
+"""A robot, a camera and a leader arm written against LeRobot 0.6.1's own base classes and registries.
 
 LeRobot's wheel ships no mock devices, so these stand in for hardware: they register through
 LeRobot's ``RobotConfig`` / ``CameraConfig`` / ``TeleoperatorConfig`` choice registries and are created

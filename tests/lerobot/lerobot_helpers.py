@@ -105,7 +105,7 @@ def built_session(cfg: Any, *, robot: Any = None, teleop: Any = None,
 def read_back(root: Path, repo_id: str) -> LeRobotDataset:
     """Open the dataset with LeRobot's own reader (video backend torchcodec)."""
     dataset = LeRobotDataset(repo_id, root=root, video_backend="torchcodec")
-    assert dataset.video_backend == "torchcodec"
+    assert dataset._video_backend == "torchcodec"  # LeRobot 0.6 keeps it private
     return dataset
 
 

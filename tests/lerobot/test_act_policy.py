@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from helpers import config, dataset_flags, wait_until
 from lerobot.datasets.lerobot_dataset import LeRobotDatasetMetadata
-from lerobot.datasets.utils import dataset_to_policy_features
+from lerobot.utils.feature_utils import dataset_to_policy_features
 from lerobot_helpers import built_session, compare, read_back, save_act
 from rollout_console.errors import ConfigError
 from rollout_console.hardware.sim.kinematics import clip_joints

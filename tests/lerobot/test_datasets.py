@@ -1,4 +1,4 @@
-"""Datasets written by the console, read back with LeRobot 0.4.4's own LeRobotDataset (torchcodec).
+"""Datasets written by the console, read back with LeRobot 0.6.1's own LeRobotDataset (torchcodec).
 
 Every kind the console records: the recorder on its own with both codecs (frame-exact alignment), and
 real sim sessions for sentry, highlight (with a JPEG ring buffer) and dagger (intervention column).

@@ -93,3 +93,20 @@ def test_rtc_engine_runs_the_guided_lerobot_policy_on_the_sim(checkpoint) -> Non
         assert session.phase.value == "autonomous"
         calls = session.ctx.engine.policy.policy.calls
     assert any("prev_chunk_left_over" in call for call in calls[1:])  # later chunks were guided
+
+
+def test_pi0_style_postprocessors_stay_guidable_unless_actions_are_relative(checkpoint) -> None:
+    """LeRobot 0.6's Pi0/Pi0.5 pipelines end with an AbsoluteActionsProcessorStep that is disabled unless the
+    policy predicts relative actions; a disabled one must not cost the policy its guidance."""
+    from lerobot.processor import AbsoluteActionsProcessorStep, RelativeActionsProcessorStep
+    from rollout_console.policies.lerobot_policy import _guidable
+
+    policy = _load(checkpoint)
+    post = policy.postprocessor
+    assert _guidable(policy.policy, post) is None
+    for enabled in (False, True):
+        relative = RelativeActionsProcessorStep(enabled=enabled)
+        post.steps.append(AbsoluteActionsProcessorStep(enabled=enabled, relative_step=relative))
+        reason = _guidable(policy.policy, post)
+        post.steps.pop()
+        assert (reason is None) if not enabled else ("relative actions" in reason)

@@ -1,9 +1,12 @@
 """LeRobot pretrained policies (ACT, Diffusion, Pi0, Pi0.5, SmolVLA, ...) behind our Policy protocol.
 
 ``load_lerobot_policy`` loads a checkpoint (directory or Hub id) with its saved processors, exactly
-as LeRobot deploys it: ``PreTrainedConfig.from_pretrained`` (``--policy.<field>`` overrides),
-``get_policy_class(type).from_pretrained`` and ``make_pre_post_processors(config, path)``, which reads
-``policy_preprocessor.json`` / ``policy_postprocessor.json`` (normalisation stats, tokenisers, renames).
+as LeRobot 0.6 (``lerobot-rollout``) deploys it: ``PreTrainedConfig.from_pretrained`` (``--policy.<field>``
+overrides), ``get_policy_class(type).from_pretrained`` and ``make_pre_post_processors(config, path,
+pretrained_revision)``, which reads ``policy_preprocessor.json`` / ``policy_postprocessor.json``
+(normalisation stats, tokenisers, renames) with the device and ``--policy.rename_map`` set on the saved
+``device_processor`` / ``rename_observations_processor`` steps. Installed ``lerobot_policy_*`` plugins are
+imported first; a checkpoint saved by another LeRobot release is checked by ``lerobot_checkpoint``.
 
 Before anything moves (this runs while the session is built, before the robot connects) the policy's
 inputs and action are checked against the robot: every input the policy needs must be provided (after
@@ -37,6 +40,7 @@ import numpy as np
 
 from ..errors import ConfigError, InferenceError
 from ..features import ENV_STATE, IMAGE_PREFIX, STATE, FeatureLayout
+from .lerobot_checkpoint import CheckpointPlan, plan_checkpoint
 
 __all__ = ["GuidedLeRobotPolicy", "LeRobotPolicy", "PolicyFeatureCheck", "check_features", "load_lerobot_policy"]
 
@@ -44,6 +48,7 @@ log = logging.getLogger(__name__)
 
 _CONSOLE_OPTIONS = {"type", "path", "revision", "device", "rename_map", "features_from"}
 _PREPROCESSOR = "policy_preprocessor.json"
+_RENAME_STEP = "rename_observations_processor"
 _POSTPROCESSOR = "policy_postprocessor.json"
 
 
@@ -185,7 +190,8 @@ class LeRobotPolicy:
 
     def __init__(self, policy: Any, preprocessor: Any, postprocessor: Any, layout: FeatureLayout, *,
                  name: str, device: str, rename_map: Mapping[str, str] | None = None,
-                 robot_type: str = "", check: PolicyFeatureCheck | None = None) -> None:
+                 robot_type: str = "", check: PolicyFeatureCheck | None = None,
+                 renamed_by_pipeline: bool = False) -> None:
         import torch
 
         self.policy = policy
@@ -196,6 +202,8 @@ class LeRobotPolicy:
         self.action_names = tuple(layout.action_names)
         self.device = torch.device(device)
         self.rename_map = dict(rename_map or {})
+        # True: the preprocessor's own rename step applies rename_map, so observations keep the robot's keys
+        self.renamed_by_pipeline = renamed_by_pipeline
         self.robot_type = robot_type
         self.check = check
         config = policy.config
@@ -217,11 +225,12 @@ class LeRobotPolicy:
             target = self.rename_map.get(key, key)
             if target not in self.inputs:
                 continue
+            out = key if self.renamed_by_pipeline else target
             if key.startswith(IMAGE_PREFIX):
                 image = torch.from_numpy(np.ascontiguousarray(value)).to(self.device)
-                batch[target] = (image.permute(2, 0, 1).to(torch.float32) / 255.0).unsqueeze(0)
+                batch[out] = (image.permute(2, 0, 1).to(torch.float32) / 255.0).unsqueeze(0)
             else:
-                batch[target] = torch.from_numpy(np.asarray(value, dtype=np.float32)).to(self.device).unsqueeze(0)
+                batch[out] = torch.from_numpy(np.asarray(value, dtype=np.float32)).to(self.device).unsqueeze(0)
         batch["task"] = str(observation.get("task") or "")
         batch["robot_type"] = self.robot_type
         return batch
@@ -279,8 +288,8 @@ class GuidedLeRobotPolicy(LeRobotPolicy):
     def to_model_space(self, rows: np.ndarray) -> Any:
         """Robot-unit action rows -> the model's (normalised) action space, shape (1, rows, A)."""
         import torch
+        from lerobot.processor import TransitionKey
         from lerobot.processor.converters import create_transition
-        from lerobot.processor.core import TransitionKey
 
         tensor = torch.as_tensor(np.asarray(rows, dtype=np.float32), device=self.device).unsqueeze(0)
         if self._normalizer is None:
@@ -317,8 +326,16 @@ def _guidable(policy: Any, postprocessor: Any) -> str | None:
         return f"{policy.config.type} has no real-time-chunking support in LeRobot (Pi0, Pi0.5 and SmolVLA do)"
     from lerobot.processor import DeviceProcessorStep, UnnormalizerProcessorStep
 
-    others = [type(step).__name__ for step in getattr(postprocessor, "steps", [])
-              if not isinstance(step, (UnnormalizerProcessorStep, DeviceProcessorStep))]
+    steps = list(getattr(postprocessor, "steps", []))
+    if any(type(step).__name__ == "AbsoluteActionsProcessorStep" and getattr(step, "enabled", False)
+           for step in steps):
+        return ("it predicts relative actions (use_relative_actions): the console cannot express the executed "
+                "prefix in its action space")
+    # LeRobot 0.6's Pi0/Pi0.5 pipelines always carry an AbsoluteActionsProcessorStep, disabled unless the
+    # policy was trained with relative actions: a disabled one changes nothing
+    others = [type(step).__name__ for step in steps
+              if not isinstance(step, (UnnormalizerProcessorStep, DeviceProcessorStep))
+              and not (type(step).__name__ == "AbsoluteActionsProcessorStep" and not getattr(step, "enabled", False))]
     if others:
         return f"its postprocessor has steps the console cannot invert for guidance ({', '.join(others)})"
     return None
@@ -332,16 +349,30 @@ def load_lerobot_policy(config: Any, layout: FeatureLayout, fps: float, robot_ty
     from ..hardware.lerobot.factory import require_lerobot
 
     require_lerobot("--policy.path")
+    import lerobot.policies  # noqa: F401  (registers LeRobot's policy config types)
     import torch
     from lerobot.configs.policies import PreTrainedConfig
-    from lerobot.policies.factory import get_policy_class, make_pre_post_processors
 
+    from ..hardware.lerobot.factory import register_lerobot_plugins
+    from ..hardware.lerobot.version import check_lerobot_version
+
+    register_lerobot_plugins()  # lerobot_policy_* packages register their types, as in LeRobot's CLIs
     path = config.path
     local = Path(path).expanduser()
     checkpoint = local if local.is_dir() else None
     source = str(checkpoint) if checkpoint is not None else path
     device = _device(config.device, torch)
-    policy_type = _checkpoint_type(source, config.revision)
+    saved = _checkpoint_config(source, config.revision)
+    plan = plan_checkpoint(saved, PreTrainedConfig, check_lerobot_version("--policy.path"), source, checkpoint)
+    return _load(config, layout, fps, robot_type, path, checkpoint, source, plan, device)
+
+
+def _load(config: Any, layout: FeatureLayout, fps: float, robot_type: str, path: str, checkpoint: Path | None,
+          source: str, plan: CheckpointPlan, device: str) -> LeRobotPolicy:
+    from lerobot.configs.policies import PreTrainedConfig
+    from lerobot.policies.factory import get_policy_class, make_pre_post_processors
+
+    policy_type = plan.policy_type
     overrides = _overrides(config.overrides, policy_type, PreTrainedConfig)
     try:
         policy_config = PreTrainedConfig.from_pretrained(source, revision=config.revision,
@@ -351,6 +382,10 @@ def load_lerobot_policy(config: Any, layout: FeatureLayout, fps: float, robot_ty
                           flag="--policy") from None
     except (FileNotFoundError, OSError) as exc:
         raise ConfigError(f"cannot load the policy config of {path}: {exc}", flag="--policy.path") from None
+    except Exception as exc:  # a value draccus cannot decode (a field whose type changed between releases)
+        detail = " ".join(str(exc).split())
+        raise ConfigError(f"cannot decode {path}/config.json with LeRobot {plan.installed_version} (saved by "
+                          f"{plan.saved_by}): {type(exc).__name__}: {detail}", flag="--policy.path") from None
     label = f"lerobot:{policy_config.type}({Path(path).name if checkpoint is not None else path})"
     info, names_source = _training_info(checkpoint, config.features_from)
     trained_fps = info.get("fps") if info else None
@@ -360,7 +395,14 @@ def load_lerobot_policy(config: Any, layout: FeatureLayout, fps: float, robot_ty
     action = policy_config.output_features.get("action")
     if action is None:
         raise ConfigError(f"{label} has no 'action' output feature", flag="--policy.path")
-    check = check_features(policy_config.input_features, action.shape, layout, config.rename_map,
+    pre_steps = _steps(source, _PREPROCESSOR, config.revision)
+    # LeRobot 0.6 (lerobot-rollout --rename_map) sets the rename map of the saved pipeline's
+    # rename_observations_processor step; without --policy.rename_map the map saved at training applies
+    # (entries for keys this robot does not provide rename nothing: they are left out, not refused)
+    saved_map = (pre_steps.get(_RENAME_STEP) or {}).get("rename_map") or {}
+    rename_map = dict(config.rename_map) or {str(key): str(value) for key, value in saved_map.items()
+                                             if key in _provided(layout)}
+    check = check_features(policy_config.input_features, action.shape, layout, rename_map,
                            info["features"] if info else None, names_source, label=label)
     if not check.names_verified:
         log.warning("%s: joint names and order could not be verified (no training dataset metadata; give "
@@ -370,10 +412,14 @@ def load_lerobot_policy(config: Any, layout: FeatureLayout, fps: float, robot_ty
                                                                       revision=config.revision)
         policy.to(device)
         policy.eval()
-        overrides_pre = {"device_processor": {"device": device}} if "device_processor" in _steps(
-            source, _PREPROCESSOR, config.revision) else {}
+        overrides_pre: dict[str, Any] = {}
+        if "device_processor" in pre_steps:
+            overrides_pre["device_processor"] = {"device": device}
+        if _RENAME_STEP in pre_steps:
+            overrides_pre[_RENAME_STEP] = {"rename_map": rename_map}
         preprocessor, postprocessor = make_pre_post_processors(
-            policy_config, pretrained_path=source, preprocessor_overrides=overrides_pre,
+            policy_config, pretrained_path=source, pretrained_revision=config.revision,
+            preprocessor_overrides=overrides_pre,
         )
     except ConfigError:
         raise
@@ -384,7 +430,8 @@ def load_lerobot_policy(config: Any, layout: FeatureLayout, fps: float, robot_ty
     if why_not is not None:
         log.info("%s: not guided (%s): works with --inference.type=sync or naive async", label, why_not)
     return cls(policy, preprocessor, postprocessor, layout, name=label, device=device,
-               rename_map=config.rename_map, robot_type=robot_type, check=check)
+               rename_map=rename_map, robot_type=robot_type, check=check,
+               renamed_by_pipeline=_RENAME_STEP in pre_steps)
 
 
 def _device(requested: str, torch: Any) -> str:
@@ -409,7 +456,8 @@ def _read_json(source: str, filename: str, revision: str | None) -> dict[str, An
     return json.loads(local.read_text())
 
 
-def _checkpoint_type(source: str, revision: str | None) -> str:
+def _checkpoint_config(source: str, revision: str | None) -> dict[str, Any]:
+    """The checkpoint's ``config.json`` (must name a policy ``type``)."""
     try:
         data = _read_json(source, "config.json", revision)
     except Exception as exc:
@@ -420,15 +468,17 @@ def _checkpoint_type(source: str, revision: str | None) -> str:
     if not kind:
         raise ConfigError(f"{source}/config.json has no policy 'type': not a LeRobot checkpoint",
                           flag="--policy.path")
-    return str(kind)
+    return data
 
 
-def _steps(source: str, filename: str, revision: str | None) -> set[str]:
+def _steps(source: str, filename: str, revision: str | None) -> dict[str, dict[str, Any]]:
+    """The saved pipeline's steps: registry name (or class) -> its saved config."""
     try:
         data = _read_json(source, filename, revision)
     except Exception:
-        return set()
-    return {str(step.get("registry_name") or step.get("class", "")) for step in data.get("steps", [])}
+        return {}
+    return {str(step.get("registry_name") or step.get("class", "")): dict(step.get("config") or {})
+            for step in data.get("steps", []) if isinstance(step, dict)}
 
 
 def _overrides(options: Mapping[str, Any], policy_type: str, base: Any) -> list[str]:

@@ -310,7 +310,7 @@ class CameraWorker:
             if "encoder" in state:
                 frames = state["encoder"].close()
                 path = state["encoder"].path
-                info, indexed = probe_video(path)
+                info, indexed = probe_video(path, self.settings)  # LeRobot 0.6's encoder fields too
                 if indexed != frames:  # the muxed file must hold every frame we fed, no more, no less
                     raise RecordingError(f"the MP4 index lists {indexed} frames, {frames} were encoded")
                 result = CameraResult(frames=frames, stats=_image_stats(state), video_path=path, video_info=info)

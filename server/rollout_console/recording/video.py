@@ -30,6 +30,7 @@ __all__ = [
     "demote_realtime_threads",
     "fps_fraction",
     "lower_thread_priority",
+    "encoder_info",
     "probe_video_info",
 ]
 
@@ -189,8 +190,32 @@ def probe_video_info(path: Path) -> dict[str, Any]:
     return probe_video(path)[0]
 
 
-def probe_video(path: Path) -> tuple[dict[str, Any], int]:
-    """(``info`` block, frame count from the MP4 index) without decoding."""
+def stream_rate(rate: Any) -> Fraction | None:
+    """A stream rate as a Fraction, whatever PyAV returned: ``fractions.Fraction`` (PyAV <= 18) or
+    ``av.rational.AVRational`` (PyAV 19), which has numerator/denominator and float() but no int()."""
+    if rate is None:
+        return None
+    numerator, denominator = getattr(rate, "numerator", None), getattr(rate, "denominator", None)
+    if isinstance(numerator, int) and isinstance(denominator, int):
+        return Fraction(numerator, denominator) if denominator else None
+    return Fraction(float(rate)).limit_denominator(1_000_000)
+
+
+def encoder_info(settings: VideoSettings) -> dict[str, Any]:
+    """The encoder fields LeRobot 0.6 stores in a video feature's ``info`` (``video.g``, ``video.crf``,
+    ``video.preset``, ``video.fast_decode``, ``video.video_backend``, ``video.extra_options``), with its
+    types: a numeric preset is a number (LeRobot's ``VideoEncoderConfig.preset: int | str``). LeRobot's
+    own tools (``lerobot-edit-dataset``, aggregation, re-encoding) read them back as the encoder config."""
+    preset: int | str = settings.preset or default_preset(settings.vcodec)
+    if isinstance(preset, str) and preset.isdigit():
+        preset = int(preset)
+    return {"video.g": settings.gop, "video.crf": settings.crf, "video.preset": preset, "video.fast_decode": 0,
+            "video.video_backend": "pyav", "video.extra_options": {}}
+
+
+def probe_video(path: Path, settings: VideoSettings | None = None) -> tuple[dict[str, Any], int]:
+    """(``info`` block, frame count from the MP4 index) without decoding; the block has LeRobot 0.6's
+    fields and order, with the encoder fields when ``settings`` (how the file was encoded) is given."""
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         frames = int(stream.frames or 0)
@@ -198,17 +223,19 @@ def probe_video(path: Path) -> tuple[dict[str, Any], int]:
         channels = 3 if pix_fmt.startswith(("yuv", "rgb", "bgr", "gbr")) and not pix_fmt.startswith("yuva") else 4
         if pix_fmt.startswith("gray"):
             channels = 1
-        rate = stream.base_rate or stream.average_rate
+        rate = stream_rate(stream.base_rate or stream.average_rate)
         info = {
             "video.height": stream.codec_context.height,
             "video.width": stream.codec_context.width,
             "video.codec": stream.codec_context.codec.canonical_name,
             "video.pix_fmt": pix_fmt,
-            "video.is_depth_map": False,
             "video.fps": int(rate) if rate is not None and rate.denominator == 1 else float(rate or 0),
             "video.channels": channels,
             "has_audio": len(container.streams.audio) > 0,
         }
+    if settings is not None:
+        info.update(encoder_info(settings))
+    info["is_depth_map"] = False  # LeRobot 0.6's key (0.4 wrote "video.is_depth_map")
     return info, frames
 
 

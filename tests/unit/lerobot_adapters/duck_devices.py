@@ -1,6 +1,6 @@
 """LeRobot-shaped devices without LeRobot: the attributes and methods the adapters rely on, nothing more.
 
-``DuckCamera`` behaves like LeRobot 0.4.4's OpenCVCamera (a thread of its own after ``connect``,
+``DuckCamera`` behaves like LeRobot 0.6.1's OpenCVCamera (a thread of its own after ``connect``,
 ``async_read`` waits for a new frame, ``latest_timestamp`` on ``perf_counter``); ``DuckArm`` like an SO
 follower (``connect(calibrate)``, ``is_calibrated``, ``calibrate()`` that prompts with ``input()``,
 cameras in ``self.cameras`` read with ``read_latest`` inside ``get_observation``).

@@ -110,7 +110,7 @@ def test_missing_lerobot_is_a_config_error(monkeypatch) -> None:
     from rollout_console.policies.lerobot_policy import load_lerobot_policy
 
     monkeypatch.setitem(sys.modules, "lerobot", None)  # import lerobot -> ImportError, installed or not
-    with pytest.raises(ConfigError, match=r"needs LeRobot, which is not installed.*make lerobot-env") as error:
+    with pytest.raises(ConfigError, match=r"needs LeRobot.*not installed.*rollout-console\[lerobot\]") as error:
         make_lerobot_robot(LeRobotRobotConfig.model_validate({"type": "so101_follower", "port": "/dev/x"}))
     assert error.value.flag == "--robot.type"
     with pytest.raises(ConfigError) as error:

@@ -64,9 +64,13 @@ def test_episodes_round_trip_field_by_field(tmp_path, open_recorder, events, vco
     cam = feats["observation.images.front"]
     assert cam["dtype"] == "video" and cam["shape"] == [HEIGHT, WIDTH, 3]
     assert cam["names"] == ["height", "width", "channels"]
-    assert cam["info"] == {"video.height": HEIGHT, "video.width": WIDTH, "video.codec": codec_name,
-                           "video.pix_fmt": "yuv420p", "video.is_depth_map": False, "video.fps": 30,
-                           "video.channels": 3, "has_audio": False}
+    # LeRobot 0.6's fields, order and types (its get_video_info with a VideoEncoderConfig)
+    preset = 12 if vcodec == "libsvtav1" else "veryfast"
+    assert list(cam["info"].items()) == [
+        ("video.height", HEIGHT), ("video.width", WIDTH), ("video.codec", codec_name), ("video.pix_fmt", "yuv420p"),
+        ("video.fps", 30), ("video.channels", 3), ("has_audio", False), ("video.g", 2), ("video.crf", 30),
+        ("video.preset", preset), ("video.fast_decode", 0), ("video.video_backend", "pyav"),
+        ("video.extra_options", {}), ("is_depth_map", False)]
 
     # data parquet: one file per episode, LeRobot's column types, every value
     for n, length in enumerate(LENGTHS):

@@ -22,11 +22,13 @@ from ...errors import ConfigError
 from .robot import LeRobotRobot
 from .teleop import LeRobotTeleop
 
-__all__ = ["lerobot_device_config", "make_lerobot_robot", "make_lerobot_teleop", "require_lerobot"]
+__all__ = ["lerobot_device_config", "make_lerobot_robot", "make_lerobot_teleop", "register_lerobot_plugins",
+           "require_lerobot"]
 
 log = logging.getLogger(__name__)
 
-INSTALL_HINT = "install the LeRobot extra: `make lerobot-env` (scripts/lerobot_env.sh), see docs/lerobot.md"
+INSTALL_HINT = ("install the LeRobot extra: pip install \"rollout-console[lerobot]\" on Python 3.12 (a checkout: "
+                "`make lerobot-env`), see docs/lerobot.md")
 
 _KINDS = {
     # kind -> (flag prefix, config module, config class, device packages, human name)
@@ -40,14 +42,34 @@ _plugins_done = False
 
 
 def require_lerobot(flag: str) -> None:
-    """Import LeRobot (after our torchvision shim); ConfigError naming ``flag`` when it is missing."""
+    """Import LeRobot (after our torchvision shim); ConfigError naming ``flag`` when it is missing or is
+    a release the console does not support (``version.SUPPORTED``)."""
     from . import _torchvision_cpu
+    from .version import check_lerobot_version
 
+    check_lerobot_version(flag)
     _torchvision_cpu.install()
     try:
         importlib.import_module("lerobot")
     except ImportError as exc:
         raise ConfigError(f"needs LeRobot, which is not installed ({exc}); {INSTALL_HINT}", flag=flag) from None
+
+
+def _register_plugins_locked() -> None:
+    global _plugins_done
+    if not _plugins_done:
+        from lerobot.utils.import_utils import register_third_party_plugins
+
+        # every installed lerobot_robot_* / _teleoperator_* / _camera_* / _policy_* / _env_* distribution,
+        # found and imported exactly as LeRobot's own CLIs (lerobot-record, lerobot-rollout) do
+        register_third_party_plugins()
+        _plugins_done = True
+
+
+def register_lerobot_plugins() -> None:
+    """Import LeRobot's third-party plugins once (they register their configs on import)."""
+    with _lock:
+        _register_plugins_locked()
 
 
 def _import_packages(package: str) -> None:
@@ -68,18 +90,13 @@ def _import_packages(package: str) -> None:
 
 def _registry(kind: str, device_type: str) -> Any:
     """LeRobot's config base class for ``kind`` with ``device_type`` registered (or a ConfigError)."""
-    global _plugins_done
     flag, module, class_name, packages, human = _KINDS[kind]
     require_lerobot(f"{flag}.type")
     base = getattr(importlib.import_module(module), class_name)
     with _lock:
         _import_packages("lerobot.cameras")  # camera types used inside --robot.cameras
         if device_type not in base.get_known_choices():
-            if not _plugins_done:
-                from lerobot.utils.import_utils import register_third_party_plugins
-
-                register_third_party_plugins()  # installed lerobot_robot_* / lerobot_teleoperator_* packages
-                _plugins_done = True
+            _register_plugins_locked()
             _import_packages(packages)
     known = sorted(base.get_known_choices())
     if device_type not in known:
