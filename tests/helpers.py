@@ -43,7 +43,8 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until(predicate: Any, timeout: float = 10.0, interval: float = 0.02, message: str = "condition") -> Any:
+def wait_until(predicate: Any, timeout: float = 30.0, interval: float = 0.02, message: str = "condition") -> Any:
+    """Poll ``predicate`` until it is truthy (returns its value); generous by default: a loaded machine is slow."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = predicate()
