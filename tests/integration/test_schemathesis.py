@@ -20,16 +20,10 @@ import sys
 import pytest
 from helpers import config, dataset_flags, live_server, wait_until
 
-CHECKS = ",".join([
-    "not_a_server_error",
-    "status_code_conformance",
-    "content_type_conformance",
-    "response_headers_conformance",
-    "response_schema_conformance",
-    "unsupported_method",
-    "allow_header_conformance",
-    "missing_required_header",
-])
+CHECKS = (
+    "not_a_server_error,status_code_conformance,content_type_conformance,response_headers_conformance,"
+    "response_schema_conformance,unsupported_method,allow_header_conformance,missing_required_header"
+)
 
 
 @pytest.mark.timeout(600)
@@ -47,7 +41,7 @@ def test_fuzzed_requests_get_no_server_error_and_match_the_openapi(tmp_path) -> 
              "--generation-deterministic",
              "--no-shrink", "--suppress-health-check", "all", "--request-timeout", "60",
              "--continue-on-failure", "--no-color", "--report-dir", str(tmp_path / "reports")],
-            capture_output=True, text=True, timeout=540, cwd=tmp_path)
+            check=False, capture_output=True, text=True, timeout=540, cwd=tmp_path)
         output = run.stdout + run.stderr
         assert live.session.phase.value != "error", live.session.status()["error"]
     assert run.returncode == 0, output[-8000:]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 
 import pytest
 from rollout_console.api.lease import LeaseChange, LeaseChangeKind, OperatorLease, public_id
