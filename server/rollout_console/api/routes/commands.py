@@ -95,5 +95,5 @@ for _name in COMMAND_NAMES:
              operation_id="command-unknown")
 async def unknown_command(name: str) -> JSONResponse:
     """Any other name is not a command."""
-    return JSONResponse(status_code=404, content={"detail": f"unknown command {name!r}; commands: "
+    return JSONResponse(status_code=404, content={"detail": f"unknown command {name[:64]!r}; commands: "
                                                             + ", ".join(COMMAND_NAMES)})

@@ -42,6 +42,7 @@ router = APIRouter()
 log = logging.getLogger(__name__)
 
 STATE_PERIOD_S = 0.1
+_MAX_ECHO = 128  # longest client text (id, name) sent back in a reply
 _LEASE_ACTIONS = ("acquire", "heartbeat", "release", "request", "respond", "transfer")
 
 
@@ -112,6 +113,19 @@ async def control_socket(websocket: WebSocket, since: int | None = None) -> None
             await writer
 
 
+def _reply_id(message: dict[str, Any]) -> Any:
+    """The client's message id to echo: a number or a short string (anything else is not sent back)."""
+    value = message.get("id")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    return value if not isinstance(value, str) or len(value) <= _MAX_ECHO else None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_ECHO else text[:_MAX_ECHO] + "..."
+
+
 def _error(outbox: asyncio.Queue[dict[str, Any]], detail: str, message_id: Any = None) -> None:
     outbox.put_nowait({"type": "error", "id": message_id, "detail": detail})
 
@@ -130,7 +144,7 @@ def _handle(text: str, websocket: WebSocket, caller: Caller,
         _error(outbox, "a message must be a JSON object")
         return None
     kind = message.get("type")
-    message_id = message.get("id")
+    message_id = _reply_id(message)
     if kind == "ping":
         outbox.put_nowait({"type": "pong", "id": message_id})
         return None
@@ -141,7 +155,7 @@ def _handle(text: str, websocket: WebSocket, caller: Caller,
         _teleop_message(message, websocket, caller, outbox)
         return None
     if kind != "command":
-        _error(outbox, f"unknown message type {kind!r}; expected 'command', 'lease', 'teleop' or 'ping'", message_id)
+        _error(outbox, f"unknown message type {_short(kind)}; expected 'command', 'lease', 'teleop' or 'ping'", message_id)
         return None
     return _command(message, websocket, caller, outbox)
 
@@ -149,7 +163,7 @@ def _handle(text: str, websocket: WebSocket, caller: Caller,
 def _command(message: dict[str, Any], websocket: WebSocket, caller: Caller,
              outbox: asyncio.Queue[dict[str, Any]]) -> asyncio.Task[None] | None:
     session: Session = websocket.app.state.session
-    message_id = message.get("id")
+    message_id = _reply_id(message)
     name = message.get("name")
     if not isinstance(name, str):
         _error(outbox, "a command needs a string 'name' (and optionally an object 'args')", message_id)
@@ -160,7 +174,7 @@ def _command(message: dict[str, Any], websocket: WebSocket, caller: Caller,
                            "phase": phase, "detail": detail, **extra})
 
     if name not in COMMAND_NAMES:
-        ack(False, 404, session.phase.value, f"unknown command {name!r}")
+        ack(False, 404, session.phase.value, f"unknown command {_short(name)}")
         return None
     try:  # the REST route's body model: what REST refuses, the socket refuses (before the lease check too)
         args = validate_args(name, message.get("args"))
@@ -185,7 +199,7 @@ def _lease_message(message: dict[str, Any], websocket: WebSocket, caller: Caller
                    outbox: asyncio.Queue[dict[str, Any]]) -> None:
     lease: OperatorLease = websocket.app.state.lease
     action = message.get("action")
-    message_id = message.get("id")
+    message_id = _reply_id(message)
     if action not in _LEASE_ACTIONS:
         _error(outbox, f"lease action must be one of {', '.join(_LEASE_ACTIONS)}", message_id)
         return
@@ -233,9 +247,9 @@ def _teleop_message(message: dict[str, Any], websocket: WebSocket, caller: Calle
     try:
         apply_teleop(websocket.app, caller, TeleopBody.model_validate(body), f"ws:{caller.client_id or 'page'}")
     except ValidationError as exc:
-        _error(outbox, f"teleop: {exc.errors()[0]['msg']}", message.get("id"))
+        _error(outbox, f"teleop: {exc.errors()[0]['msg']}", _reply_id(message))
     except HTTPException as exc:
-        _error(outbox, f"teleop: {exc.detail}", message.get("id"))
+        _error(outbox, f"teleop: {exc.detail}", _reply_id(message))
 
 
 async def _write(websocket: WebSocket, outbox: asyncio.Queue[dict[str, Any]], cache: StatusCache,
