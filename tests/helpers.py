@@ -32,9 +32,14 @@ def dataset_flags(root: Path, strategy: str, *extra: str, push: bool = False) ->
             *extra]
 
 
+# A loaded machine can starve a camera thread for a moment; tests that are not about staleness must not
+# pause on it (tests about staleness pass their own --loop.max_observation_age_ms, which wins).
+PATIENT_STALENESS = ["--loop.max_observation_age_ms=10000"]
+
+
 def config(*flags: str, small: bool = True) -> RolloutConsoleConfig:
     """A config from flags; small cameras by default so tests stay light on 2 cores."""
-    return load_config([*(SMALL_CAMERAS if small else []), *flags])
+    return load_config([*(SMALL_CAMERAS if small else []), *PATIENT_STALENESS, *flags])
 
 
 def free_port() -> int:
