@@ -279,3 +279,15 @@ def test_lease_routes_without_any_id_answer_400_not_500(server) -> None:
     with httpx.Client(base_url=server.url, timeout=30) as plain:
         for route in LEASE_ROUTES:
             assert plain.post(f"/api/v1/lease/{route}").status_code == 400
+
+
+def test_a_malformed_client_name_in_a_message_is_not_used_as_the_event_source(server) -> None:
+    with connect(server.ws_url + "/api/v1/ws") as ws:
+        for client, expected in (("a\tb" * 50, "ws"), ("script-7", "ws:script-7")):
+            ws.send(json.dumps({"type": "command", "name": "pause", "id": "p", "client": client}))
+            assert _next(ws, "ack")["accepted"]
+            event = next(e for e in reversed(server.session.events.since(0))
+                         if e.kind == "command" and e.data["name"] == "pause")  # published before the ack
+            assert event.data["source"] == expected
+            ws.send(json.dumps({"type": "command", "name": "resume", "id": "r"}))
+            assert _next(ws, "ack")["phase"] == "autonomous"

@@ -32,7 +32,7 @@ from ..access import Caller, admit_websocket, authorize_command
 from ..auth import Role
 from ..command_args import ArgsError, validate_args
 from ..errors import clean_issues
-from ..lease import OperatorLease
+from ..lease import OperatorLease, client_id_problem
 from ..status_cache import StatusCache
 from ..wire import MAX_JSON_DEPTH, WS_MAX_MESSAGE_BYTES, WireError, parse_json
 from .lease import LeaseBody
@@ -155,7 +155,8 @@ def _handle(text: str, websocket: WebSocket, caller: Caller,
         _teleop_message(message, websocket, caller, outbox)
         return None
     if kind != "command":
-        _error(outbox, f"unknown message type {_short(kind)}; expected 'command', 'lease', 'teleop' or 'ping'", message_id)
+        _error(outbox, f"unknown message type {_short(kind)}; expected 'command', 'lease', 'teleop' or 'ping'",
+               message_id)
         return None
     return _command(message, websocket, caller, outbox)
 
@@ -181,7 +182,8 @@ def _command(message: dict[str, Any], websocket: WebSocket, caller: Caller,
     except ArgsError as exc:
         ack(False, 422, session.phase.value, str(exc), error="bad_args", errors=exc.issues)
         return None
-    label = caller.client_id or message.get("client")
+    named = message.get("client")  # a script without ?client= may name itself per message (events only)
+    label = caller.client_id or (named if client_id_problem(named) is None else None)
     source = f"ws:{label}" if label else "ws"
     refusal = authorize_command(websocket.app, caller, name, source)
     if refusal is not None:
