@@ -102,7 +102,8 @@ def live_server(cfg: RolloutConsoleConfig, **app_options: Any) -> Iterator[LiveS
 def cli_server(*flags: str, port: int | None = None, env: dict[str, str] | None = None) -> Iterator[tuple[str, subprocess.Popen[str]]]:
     """The real `rollout-console` command in a subprocess; yields (url, process)."""
     port = port or free_port()
-    args = [sys.executable, "-m", "rollout_console", f"--server.port={port}", "--server.log_level=warning", *flags]
+    args = [sys.executable, "-m", "rollout_console", f"--server.port={port}", "--server.log_level=warning",
+            *PATIENT_STALENESS, *flags]
     proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                             env={**os.environ, **(env or {})}, cwd=REPO)
     url = f"http://127.0.0.1:{port}"
