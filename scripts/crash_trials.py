@@ -108,7 +108,7 @@ def run(trials: int, seed: int, keep: Path | None) -> int:
     proc, url = _start(root, resume=True)  # the crashed dataset reopens and records on
     try:
         before = len(_saved(url))
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 120  # generous: a loaded machine starts and records slowly
         while len(_saved(url)) <= before and time.monotonic() < deadline:
             time.sleep(0.1)
         if len(_saved(url)) <= before:
@@ -120,6 +120,8 @@ def run(trials: int, seed: int, keep: Path | None) -> int:
     if not final.ok:
         failures.append(f"final dataset does not verify: {final}")
     print(f"{trials} trials, {len(failures)} failures; dataset at {root}: {final.episodes} episodes")
+    for failure in failures:
+        print(f"  failure: {failure}")
     return 1 if failures else 0
 
 

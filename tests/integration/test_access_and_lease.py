@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 
 import httpx
 import pytest
@@ -37,11 +36,14 @@ def test_tokens_are_required_off_loopback(lan) -> None:
     assert ok.status_code == 200 and ok.json()["strategy"] == "base"
 
 
-def test_token_url_sets_a_cookie_and_drops_the_token_from_the_address(lan) -> None:
+@pytest.mark.parametrize("page", ["/", "/tablet"])
+def test_token_url_sets_a_cookie_and_drops_the_token_from_the_address(lan, page) -> None:
     with httpx.Client(base_url=lan.url) as client:
-        first = client.get(f"/?token={OPERATOR}")
+        first = client.get(f"{page}?token={OPERATOR}&kiosk=1")
         assert first.status_code == 303 and "token" not in first.headers["location"]
+        assert first.headers["location"].endswith(f"{page}?kiosk=1")  # other parameters stay
         assert client.get("/api/v1/status").status_code == 200  # the cookie carries the token now
+        assert client.get(first.headers["location"]).status_code == 200
 
 
 def test_viewers_watch_and_may_only_estop(lan) -> None:
@@ -73,16 +75,25 @@ def test_websocket_without_token_is_closed(lan) -> None:
 
 @pytest.fixture
 def local():
+    # a lease that cannot lapse while a loaded machine runs the test; lapses have their own fixture
+    with live_server(config("--return_to_initial_position=false", "--lease.timeout_s=60",
+                            "--lease.heartbeat_s=0.3")) as live:
+        wait_until(lambda: live.session.phase.value == "autonomous", timeout=30)
+        yield live
+
+
+@pytest.fixture
+def short_lease():
     with live_server(config("--return_to_initial_position=false", "--lease.timeout_s=1.0",
                             "--lease.heartbeat_s=0.3")) as live:
-        wait_until(lambda: live.session.phase.value == "autonomous")
+        wait_until(lambda: live.session.phase.value == "autonomous", timeout=30)
         yield live
 
 
 def _ws_send(ws, message: dict) -> dict:
     ws.send(json.dumps(message))
     while True:
-        reply = json.loads(ws.recv(timeout=5))
+        reply = json.loads(ws.recv(timeout=30))
         if reply["type"] in ("ack", "lease", "error"):
             return reply
 
@@ -105,29 +116,34 @@ def test_holder_commands_others_get_423_naming_the_holder_and_estop_always_works
 def test_closing_the_holders_page_pauses_a_moving_robot(local) -> None:
     with connect(local.ws_url + "/api/v1/ws?client=tab-1") as ws:
         assert _ws_send(ws, {"type": "lease", "action": "acquire", "id": 1})["ok"]
-    wait_until(lambda: local.session.phase.value == "paused", timeout=3, message="pause after the tab closed")
+    wait_until(lambda: local.session.phase.value == "paused", timeout=30, message="pause after the tab closed")
     assert httpx.get(local.url + "/api/v1/status").json()["lease"]["holder"] is None
     assert httpx.post(local.url + "/api/v1/commands/resume").status_code == 200  # free again: scripts may command
 
 
-def test_lease_lapse_pauses_within_half_a_second(local) -> None:
-    with connect(local.ws_url + "/api/v1/ws?client=tab-2") as ws:
+def test_lease_lapse_pauses_a_moving_robot(short_lease) -> None:
+    # how fast (pause_within_s) is proven with a fake clock in tests/unit/api/test_lease.py and measured by
+    # `make bench`; here: a holder that stops heartbeating loses control and the robot pauses
+    with connect(short_lease.ws_url + "/api/v1/ws?client=tab-2") as ws:
         assert _ws_send(ws, {"type": "lease", "action": "acquire", "id": 1})["ok"]
-        granted = time.monotonic()
-        # no heartbeats: the lease lapses after timeout_s (1.0 s); the robot must be paused by +0.5 s
-        wait_until(lambda: local.session.phase.value == "paused", timeout=3, interval=0.01, message="pause on lapse")
-        paused_after = time.monotonic() - granted
-    assert paused_after < 1.0 + 0.5 + 0.25, f"paused {paused_after:.2f} s after the last heartbeat"
-    kinds = [e.data.get("kind") for e in local.session.events.since(0) if e.kind == "lease"]
+        wait_until(lambda: short_lease.session.phase.value == "paused", timeout=30, message="pause on lapse")
+    kinds = [e.data.get("kind") for e in short_lease.session.events.since(0) if e.kind == "lease"]
     assert "lapsed" in kinds
+
+
+def _expires_in(live, client_id: str) -> float:
+    holder = httpx.get(live.url + "/api/v1/lease", headers={"X-Client-Id": client_id}, timeout=30).json()["holder"]
+    return float(holder["expires_in_s"])
 
 
 def test_heartbeats_keep_control_and_hand_over_is_explicit(local) -> None:
     with connect(local.ws_url + "/api/v1/ws?client=tab-a") as a, connect(local.ws_url + "/api/v1/ws?client=tab-b") as b:
         assert _ws_send(a, {"type": "lease", "action": "acquire", "label": "A", "id": 1})["ok"]
-        for _ in range(6):  # 1.8 s of heartbeats: longer than the timeout
-            a.send(json.dumps({"type": "lease", "action": "heartbeat"}))
-            time.sleep(0.3)
+        # a heartbeat renews the lease: its remaining time goes back up (no reply on success)
+        low = wait_until(lambda: (left := _expires_in(local, "tab-a")) < 59.0 and left, timeout=30,
+                         interval=0.05, message="time to pass on the lease")
+        a.send(json.dumps({"type": "lease", "action": "heartbeat"}))
+        wait_until(lambda: _expires_in(local, "tab-a") > low, timeout=30, message="the heartbeat renewal")
         assert local.session.phase.value == "autonomous"
         denied = _ws_send(b, {"type": "lease", "action": "acquire", "label": "B", "id": 2})
         assert not denied["ok"] and denied["status"] == 423

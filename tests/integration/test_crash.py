@@ -11,6 +11,7 @@ SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "crash_trials.py"
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1800)  # 20 trials take ~3 min idle and scale with the machine's load
 def test_twenty_random_kills_lose_nothing(tmp_path, capsys) -> None:
     spec = importlib.util.spec_from_file_location("crash_trials", SCRIPT)
     assert spec is not None and spec.loader is not None

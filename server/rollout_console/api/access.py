@@ -16,11 +16,12 @@ from starlette.middleware.base import RequestResponseEndpoint
 from ..runtime.commands import CommandResult
 from ..runtime.session import Session
 from .auth import QUERY_PARAM, AccessPolicy, Role
-from .lease import OperatorLease
+from .lease import OperatorLease, client_id_problem
 
 __all__ = ["Caller", "admit_websocket", "authorize_command", "install_access_middleware"]
 
 _OPEN_PATHS = frozenset({"/healthz"})
+_PAGE_PATHS = frozenset({"/", "/tablet"})  # a token in their address is swapped for a cookie
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def install_access_middleware(app: FastAPI) -> None:
         request.state.role = decision.role
         if decision.set_cookie and decision.token:
             secure = request.url.scheme == "https" or request.headers.get("x-forwarded-proto") == "https"
-            if request.method == "GET" and request.url.path == "/":
+            if request.method == "GET" and request.url.path in _PAGE_PATHS:
                 # drop the token from the address bar (and from history) once the cookie holds it
                 clean = request.url.remove_query_params(QUERY_PARAM)
                 response: Response = RedirectResponse(str(clean), status_code=303)
@@ -78,7 +79,14 @@ async def admit_websocket(websocket: WebSocket) -> Caller | None:
         await websocket.accept()
         await websocket.close(code=1008, reason=decision.reason[:120])
         return None
-    return Caller(decision.role, websocket.query_params.get("client"))
+    client_id = websocket.query_params.get("client") or None
+    problem = client_id_problem(client_id) if client_id is not None else None
+    if problem is not None:  # refused before it can reach the lease
+        await websocket.accept()
+        reason = f"?client=: {problem}".encode()[:120].decode(errors="ignore")  # a close reason fits 123 bytes
+        await websocket.close(code=1008, reason=reason)
+        return None
+    return Caller(decision.role, client_id)
 
 
 def authorize_command(app: Any, caller: Caller, name: str, source: str) -> CommandResult | None:

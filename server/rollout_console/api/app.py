@@ -19,6 +19,8 @@ from ..runtime.phases import MOVING
 from ..runtime.session import Session
 from .access import install_access_middleware
 from .auth import AccessPolicy
+from .body_guard import BodyGuard
+from .errors import install_error_handlers
 from .lease import LeaseChange, OperatorLease
 from .metrics import install_metrics
 from .preview import PreviewHubs
@@ -86,6 +88,9 @@ def create_app(
     app.state.status_cache = StatusCache(
         the_session, app.state.hubs, extras={"inputs": lambda: _inputs_status(the_pedal), "lease": lease.snapshot}
     )
+    install_error_handlers(app)
+    # added before the access middleware, so it runs inside it: refused callers never get a body read
+    app.add_middleware(BodyGuard, max_bytes=config.server.max_body_bytes)
     install_access_middleware(app)
     for module in (health, session_routes, commands, lease_routes, teleop, ws, cameras):
         app.include_router(module.router)

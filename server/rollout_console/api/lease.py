@@ -38,7 +38,18 @@ from typing import Any, NamedTuple
 
 from ..config.inputs import LeaseConfig
 
-__all__ = ["Authorization", "LeaseChange", "LeaseChangeKind", "LeaseResult", "OperatorLease", "public_id"]
+__all__ = [
+    "CLIENT_ID_MAX_LENGTH",
+    "CLIENT_ID_PATTERN",
+    "CLIENT_ID_RULE",
+    "Authorization",
+    "LeaseChange",
+    "LeaseChangeKind",
+    "LeaseResult",
+    "OperatorLease",
+    "client_id_problem",
+    "public_id",
+]
 
 log = logging.getLogger(__name__)
 
@@ -118,16 +129,38 @@ def public_id(client_id: str) -> str:
     return hashlib.sha256(client_id.encode()).hexdigest()[:10]
 
 
+CLIENT_ID_MAX_LENGTH = _MAX_ID
+
+CLIENT_ID_RULE = f"1 to {_MAX_ID} visible ASCII characters, no spaces or control characters"
+"""The rule every client id (``X-Client-Id``, ``?client=``, ``to``) follows; error replies quote it."""
+
+CLIENT_ID_PATTERN = f"^[!-~]{{1,{_MAX_ID}}}$"
+"""``CLIENT_ID_RULE`` as a regular expression (published in the OpenAPI)."""
+
+_VISIBLE_ASCII = frozenset(chr(code) for code in range(0x21, 0x7F))
+
+
+def client_id_problem(client_id: object) -> str | None:
+    """None for a valid client id, otherwise the reason (naming the rule) it is refused."""
+    if not isinstance(client_id, str) or not client_id:
+        return f"a client id is required: {CLIENT_ID_RULE}"
+    if len(client_id) > _MAX_ID:
+        return f"client id is {len(client_id)} characters long; it must be {CLIENT_ID_RULE}"
+    bad = next((char for char in client_id if char not in _VISIBLE_ASCII), None)
+    if bad is not None:
+        return f"client id contains {bad!r}; it must be {CLIENT_ID_RULE}"
+    return None
+
+
 def _check_id(client_id: str | None) -> str:
-    if not isinstance(client_id, str) or not client_id.strip() or len(client_id) > _MAX_ID:
-        raise ValueError(f"lease: client id must be a non-empty string of at most {_MAX_ID} characters")
-    if not client_id.isprintable():
-        raise ValueError("lease: client id must be printable")
-    return client_id
+    problem = client_id_problem(client_id)
+    if problem is not None:
+        raise ValueError(f"lease: {problem}")
+    return client_id  # type: ignore[return-value]
 
 
 def _clean_label(label: str | None, client_id: str) -> str:
-    text = " ".join((label or "").split())[:_MAX_LABEL]
+    text = " ".join((label if isinstance(label, str) else "").split())[:_MAX_LABEL]
     return text or f"client {public_id(client_id)}"
 
 

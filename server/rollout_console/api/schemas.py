@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "BODY_RESPONSES",
     "CameraInfo",
     "CameraStatus",
     "CommandAccepted",
@@ -22,11 +23,36 @@ __all__ = [
     "PolicyStatus",
     "PreviewStatus",
     "StatusPublic",
+    "ValidationIssue",
+    "ValidationProblem",
 ]
 
 
 class ErrorDetail(BaseModel):
     detail: str = Field(description="Why the request was refused")
+
+
+class ValidationIssue(BaseModel):
+    type: str = Field(description="Machine-readable kind, e.g. missing, json_invalid, literal_error")
+    loc: list[str | int] = Field(description='Where: ["body", "outcome"], ["query", "since"], ...')
+    msg: str = Field(description="What is wrong, in words")
+    input: object | None = Field(None, description="The offending value; only echoed when small and finite")
+    ctx: dict[str, str] | None = Field(None, description="Details of the rule that failed")
+
+
+class ValidationProblem(BaseModel):
+    """Every 422 has this shape (FastAPI's), whether FastAPI or the body guard refused the request."""
+
+    detail: list[ValidationIssue]
+
+
+BODY_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorDetail, "description": "A malformed X-Client-Id, or a body that is not UTF-8"},
+    413: {"model": ErrorDetail, "description": "Body larger than --server.max_body_bytes (never read)"},
+    422: {"model": ValidationProblem,
+          "description": "Malformed body: not JSON, non-finite numbers, nested too deeply, or not the model"},
+}
+"""Responses every route with a JSON body can give before it runs."""
 
 
 class Health(BaseModel):

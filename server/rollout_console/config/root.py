@@ -23,6 +23,12 @@ class ServerConfig(StrictModel):
     log_level: str = Field("info", description="uvicorn log level (debug, info, warning, error)")
     auth: AuthConfig = Field(default_factory=AuthConfig)
     preview_jpeg_quality: int = Field(80, ge=10, le=100, description="JPEG quality of camera previews")
+    max_body_bytes: int = Field(
+        1024 * 1024,
+        ge=1024,
+        le=1024**3,
+        description="Largest HTTP request body accepted; larger ones get 413 before they are read or parsed",
+    )
     exit_when_stopped: bool = Field(
         True, description="Exit the process once the session has stopped (after a short linger)"
     )

@@ -29,15 +29,14 @@ def test_bound_socket_is_tcp_so_asyncio_disables_nagle() -> None:
         server = await asyncio.start_server(handle, sock=sock)
         async with server:
             _, writer = await asyncio.open_connection("127.0.0.1", port)
-            for _ in range(100):
-                if nodelay:
-                    break
-                await asyncio.sleep(0.01)
+            deadline = asyncio.get_running_loop().time() + 30  # generous: a loaded machine is slow
+            while not nodelay and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.01)  # polling for the handler, bounded by the deadline
             writer.close()
 
     # a thread of its own: other tests (Playwright's sync API) may leave a loop running in this one
     runner = threading.Thread(target=lambda: asyncio.run(scenario()))
     runner.start()
-    runner.join(timeout=10)
+    runner.join(timeout=60)
     assert sock.proto == socket.IPPROTO_TCP
     assert nodelay and nodelay[0] != 0

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import threading
-import time
 from collections.abc import Iterator
 from types import SimpleNamespace
 
@@ -54,6 +53,10 @@ def one(samples, metric: str, /, **labels: str) -> float:
     return samples[metric][tuple(sorted(labels.items()))]
 
 
+def maybe(samples, metric: str, /, **labels: str) -> float | None:
+    return samples.get(metric, {}).get(tuple(sorted(labels.items())))
+
+
 def test_loop_commands_episodes_cameras_and_inference(tmp_path) -> None:
     root = tmp_path / "ds"
     cfg = config(*dataset_flags(root, "sentry"), "--return_duration_s=0.3", "--policy.chunk_size=5")
@@ -62,15 +65,16 @@ def test_loop_commands_episodes_cameras_and_inference(tmp_path) -> None:
         assert client.post("/api/v1/commands/save").status_code == 200
         assert client.post("/api/v1/commands/pause").status_code == 200
         assert client.post("/api/v1/commands/takeover").status_code == 409  # sentry has no leader arm
-        time.sleep(0.3)
+        # the command events reach the counters from the event bus: wait for them, not for a time
+        wait_until(lambda: maybe(scrape(client), "rollout_console_commands_total", name="takeover",
+                                 result="rejected", source="rest") == 1, message="the command counters")
         samples = scrape(client)
 
         ticks = one(samples, "rollout_console_loop_ticks_total")
         assert ticks >= 30
-        # every tick's lateness lands in the histogram exactly once (the scrape folds the rest)
+        # the scrape folds the lateness of every tick run so far, then reads the tick counter
         count = one(samples, "rollout_console_loop_lateness_seconds_count")
-        assert 30 <= count <= session.loop.stats.ticks
-        assert abs(count - ticks) <= 2  # ticks read a moment before or after the fold
+        assert 30 <= count <= ticks <= session.loop.stats.ticks
         buckets = {dict(k)["le"] for k in samples["rollout_console_loop_lateness_seconds_bucket"]}
         assert buckets == {str(b) for b in LATENESS_BUCKETS} | {"+Inf"}
         assert one(samples, "rollout_console_loop_lateness_seconds_bucket", le="+Inf") == count
@@ -90,16 +94,25 @@ def test_loop_commands_episodes_cameras_and_inference(tmp_path) -> None:
         assert one(samples, "rollout_console_frames_dropped_total") == 0
         assert one(samples, "rollout_console_recording_episodes") == 2
 
+        # rates and ages are figures for `make bench`: here only their presence, sign and unit (seconds)
         for camera in ("front", "top"):
-            assert one(samples, "rollout_console_camera_fps", camera=camera) > 5
-            assert 0 <= one(samples, "rollout_console_camera_frame_age_seconds", camera=camera) < 1.0
+            assert one(samples, "rollout_console_camera_fps", camera=camera) > 0
+            assert 0 <= one(samples, "rollout_console_camera_frame_age_seconds", camera=camera) < 60
             assert one(samples, "rollout_console_camera_frames_total", camera=camera) > 10
         assert one(samples, "rollout_console_inference_cold_start_seconds") > 0  # the first chunk's time
         assert one(samples, "rollout_console_inferences_total") > 5  # a chunk every 5 ticks
-        assert 0 < one(samples, "rollout_console_inference_latency_seconds", quantile="0.5") < 1.0
+        assert 0 < one(samples, "rollout_console_inference_latency_seconds", quantile="0.5") < 60
         info = samples["rollout_console_session_info"]
         (labels,) = info
         assert dict(labels)["strategy"] == "sentry" and dict(labels)["robot"] == "sim_so101"
+
+        # once the loop has stopped, every tick's lateness is in the histogram exactly once
+        assert client.post("/api/v1/commands/stop").status_code == 200
+        wait_until(lambda: session.finished, message="the session to stop")
+        samples = scrape(client)
+        final = session.loop.stats.ticks
+        assert one(samples, "rollout_console_loop_ticks_total") == final
+        assert one(samples, "rollout_console_loop_lateness_seconds_count") == final
 
 
 class _Hub:
@@ -141,8 +154,8 @@ def test_upload_bytes_and_failures(tmp_path) -> None:
         wait_until(lambda: session.loop.stats.ticks > 15, message="ticks")
         assert client.post("/api/v1/commands/save").status_code == 200
         wait_until(lambda: one(scrape(client), "rollout_console_upload_failures_total", will_retry="true") == 1,
-                   timeout=15, message="the failed attempt")
-        wait_until(lambda: one(scrape(client), "rollout_console_uploads_total") == 1, timeout=20,
+                   timeout=60, message="the failed attempt")
+        wait_until(lambda: one(scrape(client), "rollout_console_uploads_total") == 1, timeout=60,
                    message="the retry succeeds")
         samples = scrape(client)
         # the failing attempt sent nothing; the successful one sent every byte the Hub received

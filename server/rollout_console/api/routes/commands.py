@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import inspect
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Optional
 
-from fastapi import APIRouter, Body, Header, Request
+from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel
 
 from ...runtime.commands import COMMAND_NAMES, CommandResult
 from ...runtime.session import Session
 from ..access import Caller, authorize_command
+from ..client_id import ClientIdHeader, checked_client_id, client_id_openapi
+from ..command_args import COMMAND_BODIES, SaveBody, args_of, body_model
 from ..deps import SessionDep
-from ..schemas import CommandAccepted, EmptyBody, ErrorDetail
+from ..schemas import BODY_RESPONSES, CommandAccepted, ErrorDetail
+
+__all__ = ["COMMAND_BODIES", "COMMAND_HELP", "SaveBody", "router", "to_response"]
 
 router = APIRouter(prefix="/api/v1/commands", tags=["commands"])
 
@@ -30,21 +34,11 @@ COMMAND_HELP: dict[str, str] = {
     "estop": "Emergency stop: no more motion commands until an explicit resume.",
 }
 
-class SaveBody(BaseModel):
-    """``save`` may label the episode with the outcome of the attempt (stored with the episode)."""
-
-    model_config = ConfigDict(extra="forbid")
-    outcome: Literal["success", "failure"] | None = Field(None, description="How the attempt ended")
-
-
-COMMAND_BODIES: dict[str, type[BaseModel]] = {"save": SaveBody}
-"""Commands that take arguments; every other command accepts an empty object or no body."""
-
 _RESPONSES: dict[int | str, dict[str, Any]] = {
+    **BODY_RESPONSES,
     202: {"model": CommandAccepted, "description": "Applied; its outcome (a save) is not confirmed yet"},
     403: {"model": ErrorDetail, "description": "Viewers may only send estop"},
     409: {"model": ErrorDetail, "description": "Not valid in the current phase (the reason is in detail)"},
-    422: {"description": "Malformed body"},
     423: {"model": ErrorDetail, "description": "Another client holds control; detail names the holder"},
     503: {"model": ErrorDetail, "description": "The control loop did not apply the command in time"},
 }
@@ -58,10 +52,11 @@ def to_response(result: CommandResult) -> JSONResponse | CommandAccepted:
     return JSONResponse(status_code=result.status, content={"detail": result.detail})
 
 
-def _make_endpoint(name: str, body_model: type[BaseModel]) -> Any:
+def _make_endpoint(name: str, model: type[BaseModel]) -> Any:
     async def endpoint(request: Request, session: Session, body: BaseModel | None = None,
                        x_client_id: str | None = None) -> Any:
-        args = body.model_dump(exclude_none=True) if body is not None else {}
+        x_client_id = checked_client_id(x_client_id, required=False)
+        args = args_of(body)
         source = f"rest:{x_client_id}" if x_client_id else "rest"
         refusal = authorize_command(request.app, Caller(request.state.role, x_client_id), name, source)
         result = refusal or await session.submit_async(name, args, source=source)
@@ -73,10 +68,9 @@ def _make_endpoint(name: str, body_model: type[BaseModel]) -> Any:
             inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
             inspect.Parameter("session", inspect.Parameter.KEYWORD_ONLY, annotation=SessionDep),
             inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, default=None,
-                              annotation=Annotated[Optional[body_model], Body()]),  # noqa: UP045
+                              annotation=Annotated[Optional[model], Body()]),  # noqa: UP045
             inspect.Parameter("x_client_id", inspect.Parameter.KEYWORD_ONLY, default=None,
-                              annotation=Annotated[Optional[str],  # noqa: UP045
-                                                   Header(description="Identifies the calling client")]),
+                              annotation=ClientIdHeader),
         ]
     )
     endpoint.__name__ = f"command_{name}"
@@ -87,17 +81,19 @@ def _make_endpoint(name: str, body_model: type[BaseModel]) -> Any:
 for _name in COMMAND_NAMES:
     router.add_api_route(
         f"/{_name}",
-        _make_endpoint(_name, COMMAND_BODIES.get(_name, EmptyBody)),
+        _make_endpoint(_name, body_model(_name)),
         methods=["POST"],
         response_model=CommandAccepted,
         responses=_RESPONSES,
         operation_id=f"command-{_name}",
         summary=COMMAND_HELP[_name],
+        openapi_extra=client_id_openapi(required=False, description="Identifies the calling client (events, lease)"),
     )
 
 
-@router.post("/{name}", status_code=404, responses={404: {"model": ErrorDetail}}, operation_id="command-unknown")
+@router.post("/{name}", status_code=404, responses={**BODY_RESPONSES, 404: {"model": ErrorDetail}},
+             operation_id="command-unknown")
 async def unknown_command(name: str) -> JSONResponse:
     """Any other name is not a command."""
-    return JSONResponse(status_code=404, content={"detail": f"unknown command {name!r}; commands: "
+    return JSONResponse(status_code=404, content={"detail": f"unknown command {name[:64]!r}; commands: "
                                                             + ", ".join(COMMAND_NAMES)})

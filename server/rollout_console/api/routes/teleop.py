@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, HTTPException, Request
+from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ...errors import CommandRejected
 from ...runtime.session import Session
 from ..access import Caller, authorize_command
+from ..client_id import ClientIdHeader, checked_client_id, client_id_openapi
+from ..schemas import BODY_RESPONSES, ErrorDetail
 
 router = APIRouter(prefix="/api/v1/teleop", tags=["teleop"])
 
@@ -75,10 +77,14 @@ def teleop_state(request: Request) -> dict[str, Any]:
 
 
 @router.put("", operation_id="teleop-move",
-            responses={409: {"description": "No drivable leader, the expert drives it, or out of reach"},
-                       423: {"description": "Another client holds control"}})
-def move(request: Request, body: TeleopBody,
-         x_client_id: Annotated[str | None, Header(description="Your client id")] = None) -> dict[str, Any]:
+            responses={**BODY_RESPONSES,
+                       403: {"model": ErrorDetail, "description": "Viewers cannot move the leader"},
+                       409: {"model": ErrorDetail,
+                             "description": "No drivable leader, the expert drives it, or out of reach"},
+                       423: {"model": ErrorDetail, "description": "Another client holds control"}},
+            openapi_extra=client_id_openapi(required=False, description="Your client id (lease holder identity)"))
+def move(request: Request, body: TeleopBody, x_client_id: ClientIdHeader = None) -> dict[str, Any]:
     """Move the leader arm (the follower copies it while correcting)."""
+    x_client_id = checked_client_id(x_client_id, required=False)
     source = f"rest:{x_client_id}" if x_client_id else "rest"
     return apply_teleop(request.app, Caller(request.state.role, x_client_id), body, source)

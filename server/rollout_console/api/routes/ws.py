@@ -10,13 +10,15 @@ Client -> server:  {"type": "command", "name": "pause", "id": "c1", "args": {}},
                    {"type": "ping"}.
 Connect with ``?client=<id>`` to identify the tab (lease holder identity) and ``?since=N`` to replay
 buffered events after N (resync after a reconnect). A lease holder whose socket closes releases it.
+
+Every message is bounded (``WS_MAX_MESSAGE_BYTES``, ``MAX_JSON_DEPTH``, finite numbers only) and command and
+lease arguments go through the same models as REST; anything refused gets a reply, never a dropped socket.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 from typing import Any
 
@@ -28,14 +30,19 @@ from ...runtime.commands import COMMAND_NAMES
 from ...runtime.session import Session
 from ..access import Caller, admit_websocket, authorize_command
 from ..auth import Role
-from ..lease import OperatorLease
+from ..command_args import ArgsError, validate_args
+from ..errors import clean_issues
+from ..lease import OperatorLease, client_id_problem
 from ..status_cache import StatusCache
+from ..wire import MAX_JSON_DEPTH, WS_MAX_MESSAGE_BYTES, WireError, parse_json
+from .lease import LeaseBody
 from .teleop import TeleopBody, apply_teleop
 
 router = APIRouter()
 log = logging.getLogger(__name__)
 
 STATE_PERIOD_S = 0.1
+_MAX_ECHO = 128  # longest client text (id, name) sent back in a reply
 _LEASE_ACTIONS = ("acquire", "heartbeat", "release", "request", "respond", "transfer")
 
 
@@ -84,7 +91,12 @@ async def control_socket(websocket: WebSocket, since: int | None = None) -> None
             if text is None:
                 outbox.put_nowait({"type": "error", "detail": "binary messages are not accepted; send JSON text"})
                 continue
-            task = _handle(text, websocket, caller, outbox)
+            try:
+                task = _handle(text, websocket, caller, outbox)
+            except Exception:  # a bug must cost one reply, not the operator's connection (and lease)
+                log.exception("control socket: message handling failed")
+                _error(outbox, "the server could not handle this message (logged); the socket stays open")
+                continue
             if task is not None:
                 pending.add(task)
                 task.add_done_callback(pending.discard)
@@ -101,22 +113,38 @@ async def control_socket(websocket: WebSocket, since: int | None = None) -> None
             await writer
 
 
+def _reply_id(message: dict[str, Any]) -> Any:
+    """The client's message id to echo: a number or a short string (anything else is not sent back)."""
+    value = message.get("id")
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        return None
+    return value if not isinstance(value, str) or len(value) <= _MAX_ECHO else None
+
+
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= _MAX_ECHO else text[:_MAX_ECHO] + "..."
+
+
 def _error(outbox: asyncio.Queue[dict[str, Any]], detail: str, message_id: Any = None) -> None:
     outbox.put_nowait({"type": "error", "id": message_id, "detail": detail})
 
 
 def _handle(text: str, websocket: WebSocket, caller: Caller,
             outbox: asyncio.Queue[dict[str, Any]]) -> asyncio.Task[None] | None:
+    if len(text) > WS_MAX_MESSAGE_BYTES or len(text.encode()) > WS_MAX_MESSAGE_BYTES:
+        _error(outbox, f"message larger than {WS_MAX_MESSAGE_BYTES} bytes; not read")
+        return None
     try:
-        message = json.loads(text)
-    except json.JSONDecodeError as exc:
-        _error(outbox, f"not valid JSON: {exc.msg}")
+        message = parse_json(text, max_depth=MAX_JSON_DEPTH)
+    except WireError as exc:
+        _error(outbox, str(exc))
         return None
     if not isinstance(message, dict):
         _error(outbox, "a message must be a JSON object")
         return None
     kind = message.get("type")
-    message_id = message.get("id")
+    message_id = _reply_id(message)
     if kind == "ping":
         outbox.put_nowait({"type": "pong", "id": message_id})
         return None
@@ -127,7 +155,8 @@ def _handle(text: str, websocket: WebSocket, caller: Caller,
         _teleop_message(message, websocket, caller, outbox)
         return None
     if kind != "command":
-        _error(outbox, f"unknown message type {kind!r}; expected 'command', 'lease', 'teleop' or 'ping'", message_id)
+        _error(outbox, f"unknown message type {_short(kind)}; expected 'command', 'lease', 'teleop' or 'ping'",
+               message_id)
         return None
     return _command(message, websocket, caller, outbox)
 
@@ -135,21 +164,26 @@ def _handle(text: str, websocket: WebSocket, caller: Caller,
 def _command(message: dict[str, Any], websocket: WebSocket, caller: Caller,
              outbox: asyncio.Queue[dict[str, Any]]) -> asyncio.Task[None] | None:
     session: Session = websocket.app.state.session
-    message_id = message.get("id")
+    message_id = _reply_id(message)
     name = message.get("name")
-    args = message.get("args", {})
-    if not isinstance(name, str) or not isinstance(args, dict):
-        _error(outbox, "a command needs a string 'name' and an object 'args'", message_id)
+    if not isinstance(name, str):
+        _error(outbox, "a command needs a string 'name' (and optionally an object 'args')", message_id)
         return None
 
-    def ack(accepted: bool, status: int, phase: str, detail: str | None) -> None:
+    def ack(accepted: bool, status: int, phase: str, detail: str | None, **extra: Any) -> None:
         outbox.put_nowait({"type": "ack", "id": message_id, "accepted": accepted, "status": status,
-                           "phase": phase, "detail": detail})
+                           "phase": phase, "detail": detail, **extra})
 
     if name not in COMMAND_NAMES:
-        ack(False, 404, session.phase.value, f"unknown command {name!r}")
+        ack(False, 404, session.phase.value, f"unknown command {_short(name)}")
         return None
-    label = caller.client_id or message.get("client")
+    try:  # the REST route's body model: what REST refuses, the socket refuses (before the lease check too)
+        args = validate_args(name, message.get("args"))
+    except ArgsError as exc:
+        ack(False, 422, session.phase.value, str(exc), error="bad_args", errors=exc.issues)
+        return None
+    named = message.get("client")  # a script without ?client= may name itself per message (events only)
+    label = caller.client_id or (named if client_id_problem(named) is None else None)
     source = f"ws:{label}" if label else "ws"
     refusal = authorize_command(websocket.app, caller, name, source)
     if refusal is not None:
@@ -167,7 +201,7 @@ def _lease_message(message: dict[str, Any], websocket: WebSocket, caller: Caller
                    outbox: asyncio.Queue[dict[str, Any]]) -> None:
     lease: OperatorLease = websocket.app.state.lease
     action = message.get("action")
-    message_id = message.get("id")
+    message_id = _reply_id(message)
     if action not in _LEASE_ACTIONS:
         _error(outbox, f"lease action must be one of {', '.join(_LEASE_ACTIONS)}", message_id)
         return
@@ -177,9 +211,18 @@ def _lease_message(message: dict[str, Any], websocket: WebSocket, caller: Caller
     if not caller.client_id:
         _error(outbox, "connect with ?client=<id> to use the lease", message_id)
         return
-    client, label = caller.client_id, message.get("label")
+    try:  # the REST body model validates the same fields
+        body = LeaseBody.model_validate({key: message[key] for key in LeaseBody.model_fields if key in message})
+    except ValidationError as exc:
+        issues = clean_issues(exc.errors())
+        where = ".".join(str(part) for part in issues[0]["loc"]) or "lease"
+        outbox.put_nowait({"type": "lease", "id": message_id, "action": action, "ok": False, "status": 422,
+                           "reason": f"bad arguments: {where}: {issues[0]['msg']}", "holder": None,
+                           "error": "bad_args", "errors": issues})
+        return
+    client, label = caller.client_id, body.label
     if action == "acquire":
-        result = lease.acquire(client, label, force=bool(message.get("force")))
+        result = lease.acquire(client, label, force=body.force)
     elif action == "heartbeat":
         result = lease.heartbeat(client)
     elif action == "release":
@@ -187,10 +230,10 @@ def _lease_message(message: dict[str, Any], websocket: WebSocket, caller: Caller
     elif action == "request":
         result = lease.request(client, label)
     elif action == "respond":
-        result = lease.respond(client, bool(message.get("accept", True)))
+        result = lease.respond(client, body.accept)
     else:
-        target = message.get("to")
-        if not isinstance(target, str) or not target:
+        target = body.to
+        if not target:
             _error(outbox, "transfer needs 'to': the client id to hand control to", message_id)
             return
         result = lease.transfer(client, target, label)
@@ -206,9 +249,9 @@ def _teleop_message(message: dict[str, Any], websocket: WebSocket, caller: Calle
     try:
         apply_teleop(websocket.app, caller, TeleopBody.model_validate(body), f"ws:{caller.client_id or 'page'}")
     except ValidationError as exc:
-        _error(outbox, f"teleop: {exc.errors()[0]['msg']}", message.get("id"))
+        _error(outbox, f"teleop: {exc.errors()[0]['msg']}", _reply_id(message))
     except HTTPException as exc:
-        _error(outbox, f"teleop: {exc.detail}", message.get("id"))
+        _error(outbox, f"teleop: {exc.detail}", _reply_id(message))
 
 
 async def _write(websocket: WebSocket, outbox: asyncio.Queue[dict[str, Any]], cache: StatusCache,
