@@ -258,21 +258,32 @@ class DatasetWriter:
             pq.write_table(table, handle, compression="snappy")
             handle.flush()
             os.fsync(handle.fileno())
-        durable_rename(staged, self.root / data_relpath(*data_file))
-        video_info: dict[str, dict[str, Any]] = {}
-        for key in video_keys(features):
-            result = episode.cameras[key]
-            assert result.video_path is not None
-            durable_rename(result.video_path, self.root / video_relpath(key, *video_files[key]))
-            if result.video_info:
-                video_info[key] = result.video_info
+        placed: list[Path] = []  # files moved into the dataset before the commit, removed if it never happens
+        try:
+            data_path = self.root / data_relpath(*data_file)
+            durable_rename(staged, data_path)
+            placed.append(data_path)
+            video_info: dict[str, dict[str, Any]] = {}
+            for key in video_keys(features):
+                result = episode.cameras[key]
+                if result.video_path is None:
+                    raise RecordingError(f"episode: camera {key} produced no video file; not saved")
+                video_path = self.root / video_relpath(key, *video_files[key])
+                durable_rename(result.video_path, video_path)
+                placed.append(video_path)
+                if result.video_info:
+                    video_info[key] = result.video_info
 
-        stats: dict[str, dict[str, np.ndarray]] = {}
-        for key, feature in features.items():
-            if feature["dtype"] in ("video", "image"):
-                stats[key] = episode.cameras[key].stats
-            else:
-                stats[key] = vector_stats(columns[key])
+            stats: dict[str, dict[str, np.ndarray]] = {}
+            for key, feature in features.items():
+                if feature["dtype"] in ("video", "image"):
+                    stats[key] = episode.cameras[key].stats
+                else:
+                    stats[key] = vector_stats(columns[key])
+        except BaseException:
+            for path in placed:  # no metadata names them yet: leave no file the reader would pick up
+                path.unlink(missing_ok=True)
+            raise
         row = self.meta.commit_episode(
             length=length, task=episode.task, data_file=data_file, video_files=video_files,
             episode_stats=stats, extra=episode.extra, video_info=video_info,

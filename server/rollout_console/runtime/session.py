@@ -123,20 +123,25 @@ class Session:
     def _wait_stopped(self, idle_timeout: float) -> bool:
         """Wait for the session to finish while it makes progress (saves completing); True once finished."""
         started = last_progress = time.monotonic()
-        last_pending = self._pending_saves()
+        last = self._save_progress()
         while not self._finished.wait(0.5):
             now = time.monotonic()
-            pending = self._pending_saves()
-            if pending != last_pending:
-                last_pending, last_progress = pending, now
-                log.info("stopping: %d episode save(s) still pending", pending)
+            progress = self._save_progress()
+            if progress != last:  # saves completing or encoders working through their backlog
+                if progress[0] != last[0]:
+                    log.info("stopping: %d episode save(s) still pending", progress[0])
+                last, last_progress = progress, now
             if now - last_progress > idle_timeout or now - started > _SHUTDOWN_CAP_S:
                 return False
         return True
 
-    def _pending_saves(self) -> int:
+    def _save_progress(self) -> tuple[int, int]:
+        """(pending saves, frames still to encode): a shutdown waits as long as either moves."""
         recording = self.recording
-        return 0 if recording is None else recording.pending_saves
+        if recording is None:
+            return (0, 0)
+        status = recording.recorder.status()
+        return (int(status["pending_saves"]), int(status["backlog_frames"]))
 
     def _release(self) -> None:
         try:
