@@ -25,6 +25,11 @@ def _episodes(url: str) -> list[dict]:
     return httpx.get(url + "/api/v1/episodes").json()["data"]
 
 
+def _wait_recorded_frames(page: Page, more_than: int = 5) -> None:
+    """Until the correction in progress has recorded frames (the page's latest state says so)."""
+    page.wait_for_function(f"(window.rolloutConsole.state?.recording?.frames ?? 0) > {more_than}")
+
+
 def _interventions(root) -> list[bool]:
     values: list[bool] = []
     for path in sorted((root / "data").rglob("*.parquet")):
@@ -47,9 +52,10 @@ def test_dagger_session_by_buttons_with_a_drag_on_the_camera(page: Page, dagger)
     page.mouse.down()
     page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5, steps=8)
     page.mouse.up()
-    wait_until(lambda: httpx.get(url + "/api/v1/teleop").json()["targets"] != before, message="leader moved by drag")
+    wait_until(lambda: httpx.get(url + "/api/v1/teleop").json()["targets"] != before, timeout=30,
+               message="leader moved by drag")
     assert httpx.get(url + "/api/v1/teleop").json()["moved_by"].startswith("ws:")
-    page.wait_for_timeout(500)
+    _wait_recorded_frames(page)
     page.click('[data-command="handback"]')
     expect(page.locator(PHASE)).to_have_text("paused")
     expect(page.locator('[data-testid="episodes"] li')).to_have_count(1)
@@ -64,12 +70,12 @@ def test_dagger_by_hotkeys_and_a_remapped_key(page: Page, dagger) -> None:
     expect(page.locator(PHASE)).to_have_text("autonomous")
     page.keyboard.press("Space")
     expect(page.locator(PHASE)).to_have_text("paused")
-    page.keyboard.press("Tab")
+    page.keyboard.press("KeyT")
     expect(page.locator(PHASE)).to_have_text("correcting")
-    page.wait_for_timeout(300)
-    page.keyboard.press("Tab")
+    _wait_recorded_frames(page)
+    page.keyboard.press("KeyT")
     expect(page.locator(PHASE)).to_have_text("paused")
-    page.keyboard.press("Enter")  # upload: refused (push_to_hub=false) and said so
+    page.keyboard.press("KeyU")  # upload: refused (push_to_hub=false) and said so
     expect(page.locator('[data-testid="banner"]')).to_contain_text("upload")
     page.click('[data-testid="keymap-open"]')
     page.click('[data-key-action="pause_resume"]')
@@ -78,7 +84,7 @@ def test_dagger_by_hotkeys_and_a_remapped_key(page: Page, dagger) -> None:
     expect(page.locator('[data-testid="shortcuts"]')).to_contain_text("KeyP")
     page.keyboard.press("KeyP")
     expect(page.locator(PHASE)).to_have_text("autonomous")
-    wait_until(lambda: len(_episodes(url)) == 1, message="the correction saved")
+    wait_until(lambda: len(_episodes(url)) == 1, timeout=30, message="the correction saved")
 
 
 def test_tablet_viewport_with_taps(browser: Browser, dagger) -> None:
@@ -96,11 +102,11 @@ def test_tablet_viewport_with_taps(browser: Browser, dagger) -> None:
         expect(page.locator(PHASE)).to_have_text("correcting")
         expect(page.locator("body")).to_have_attribute("data-phase", "correcting")
         expect(page.locator('[data-testid="correction-timer"]')).not_to_have_text("–")
-        page.wait_for_timeout(400)
+        _wait_recorded_frames(page)
         page.locator('[data-save-outcome="success"]').tap()
         expect(page.locator(PHASE)).to_have_text("paused")
         expect(page.locator('[data-testid="episode-count"]')).to_have_text("1")  # submitted
-        episodes = wait_until(lambda: _episodes(url), message="the episode durable and listed")
+        episodes = wait_until(lambda: _episodes(url), timeout=30, message="the episode durable and listed")
         assert len(episodes) == 1 and episodes[0]["extra"]["outcome"] == "success"
         page.locator('[data-command="resume"]').tap()
         expect(page.locator(PHASE)).to_have_text("autonomous")
@@ -128,7 +134,7 @@ def test_one_controller_many_viewers(browser: Browser, dagger) -> None:
         tablet.click('[data-command="resume"]')
         expect(other.locator(PHASE)).to_have_text("autonomous")
         tablet.context.close()  # the controller's tab goes away while the robot moves: it pauses
-        expect(other.locator(PHASE)).to_have_text("paused", timeout=5000)
+        expect(other.locator(PHASE)).to_have_text("paused")
         expect(other.locator('[data-testid="lease-holder"]')).to_contain_text("nobody")
     finally:
         for page in (tablet, other):

@@ -26,14 +26,20 @@ def test_save_from_the_page_lists_and_reviews_the_episode(page: Page, tmp_path, 
         expect(dialog).to_be_visible()
         for camera in ("front", "top"):
             page.wait_for_function(
-                f"document.querySelector('[data-testid=review-video-{camera}]').readyState >= 2", timeout=15000)
+                f"document.querySelector('[data-testid=review-video-{camera}]').readyState >= 2", timeout=30_000)
         page.click('[data-testid="review-play"]')
         page.wait_for_function("Number(document.querySelector('[data-testid=review-dialog]').dataset.time) > 0.3",
-                               timeout=10000)
-        drift = page.evaluate("""() => {
+                               timeout=30_000)
+        # Playing: the followers are pulled to the first video whenever they drift by more than 50 ms. A
+        # loaded machine may stall one decoder for a moment, so wait (not sleep) until they agree.
+        drift = """() => {
             const [a, b] = [...document.querySelectorAll('[data-testid=review-videos] video')];
             return Math.abs(a.currentTime - b.currentTime);
-        }""")
-        assert drift < 0.15, f"videos out of sync by {drift:.3f} s"
+        }"""
+        page.wait_for_function(f"({drift})() < 0.15")
+        # Paused: the last sync leaves every video within the tolerance of the first, whatever the load.
+        page.click('[data-testid="review-play"]')
+        page.wait_for_function("[...document.querySelectorAll('[data-testid=review-videos] video')].every((v) => v.paused)")
+        page.wait_for_function(f"({drift})() <= 0.051")
         page.click('[data-testid="review-close"]')
         expect(dialog).to_be_hidden()

@@ -102,6 +102,10 @@ class Strategy:
             ctx.engine.pause()
         if target is P.PAUSED:
             steps.capture_hold_target(ctx)
+            if command is not None and command.args.get("notice"):
+                ctx.notice = str(command.args["notice"])  # an automatic pause (a lease lapse) says why until resumed
+        elif target is P.CORRECTING and command is not None:
+            ctx.notice = None  # the operator took over: the reason of the pause is dealt with
         elif target is P.AUTONOMOUS:
             ctx.notice = None
             ctx.hold_target = None

@@ -1,5 +1,5 @@
 // KeymapDialog: remap the page hotkeys (stored per browser in localStorage).
-import { DEFAULT_KEYS, loadKeymap } from './logic.js';
+import { FORBIDDEN_KEYS, loadKeymap } from './logic.js';
 
 const ALL_LABELS = {
   pause_resume: 'Pause / resume',
@@ -42,6 +42,10 @@ export function KeymapDialog(dialog, opener, hint) {
     const onKey = (event) => {
       event.preventDefault();
       event.stopPropagation();
+      if (FORBIDDEN_KEYS.has(event.code)) {
+        button.textContent = `${event.code} moves the focus; press another key…`;
+        return;
+      }
       const keymap = loadKeymap(localStorage);
       keymap[action] = event.code;
       localStorage.setItem('rcKeymap', JSON.stringify(keymap));
@@ -54,7 +58,7 @@ export function KeymapDialog(dialog, opener, hint) {
   }
 
   dialog.querySelector('[data-testid="keymap-reset"]').addEventListener('click', () => {
-    localStorage.setItem('rcKeymap', JSON.stringify(DEFAULT_KEYS));
+    localStorage.removeItem('rcKeymap'); // the defaults of this version, whatever they become
     document.dispatchEvent(new CustomEvent('rc:keymap'));
     render();
   });
