@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import SMALL_CAMERAS, cli_server, free_port
+from helpers import cli_server, free_port
+from page_flags import PAGE_FLAGS
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
@@ -13,7 +14,7 @@ PHASE = '[data-testid="phase"]'
 
 @pytest.fixture(scope="module")
 def console():
-    with cli_server(*SMALL_CAMERAS, "--return_duration_s=0.5", "--server.exit_when_stopped=false") as (url, proc):
+    with cli_server(*PAGE_FLAGS, "--return_duration_s=0.5", "--server.exit_when_stopped=false") as (url, proc):
         yield url
 
 
@@ -110,7 +111,7 @@ def test_estop_button_and_events_log(page: Page, console: str) -> None:
 
 def test_page_reconnects_after_a_server_restart(page: Page) -> None:
     port = free_port()
-    flags = (*SMALL_CAMERAS, "--server.exit_when_stopped=false", "--return_to_initial_position=false")
+    flags = (*PAGE_FLAGS, "--server.exit_when_stopped=false", "--return_to_initial_position=false")
     with cli_server(*flags, port=port) as (url, _):
         page.goto(url)
         expect(page.locator('[data-testid="connection"]')).to_have_attribute("data-state", "connected")
@@ -126,7 +127,7 @@ def test_page_reconnects_after_a_server_restart(page: Page) -> None:
 
 
 def test_stop_from_the_page_after_confirmation(page: Page) -> None:
-    with cli_server(*SMALL_CAMERAS, "--return_duration_s=0.3", "--server.exit_when_stopped=false") as (url, _):
+    with cli_server(*PAGE_FLAGS, "--return_duration_s=0.3", "--server.exit_when_stopped=false") as (url, _):
         page.goto(url)
         expect(page.locator(PHASE)).to_have_text("autonomous")
         page.keyboard.press("Escape")

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from helpers import SMALL_CAMERAS, cli_server
+from helpers import cli_server
+from page_flags import PAGE_FLAGS
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def url():
-    with cli_server(*SMALL_CAMERAS, "--server.exit_when_stopped=false") as (address, _):
+    with cli_server(*PAGE_FLAGS, "--server.exit_when_stopped=false") as (address, _):
         yield address
 
 
@@ -69,6 +70,7 @@ def test_hotkeys_never_take_keys_that_focused_controls_own(page: Page, url: str)
         }
         out.ctrl = L.hotkeyBlocked(ev('KeyT', document.body, { ctrlKey: true }));
         out.seen = [L.lastSeenText(null, 5000), L.lastSeenText(1000, 13900), L.lastSeenText(0, 600000)];
+        out.labels = ['KeyT', 'Digit3', 'Escape', 'Space', 'F2'].map(L.keyLabel);
         return out;""")
     for name in ("body", "div", "anchor"):  # nothing focused that owns keys: every hotkey but Tab works
         assert result[name] == {"Space": None, "Enter": None, "Tab": "focus navigation", "ArrowLeft": None,
@@ -80,6 +82,7 @@ def test_hotkeys_never_take_keys_that_focused_controls_own(page: Page, url: str)
         assert all(result[name].values()), name
     assert result["ctrl"] == "modifier"
     assert result["seen"] == ["", "last seen 12 s ago", "last seen 10 min ago"]
+    assert result["labels"] == ["T", "3", "Esc", "Space", "F2"]
 
 
 def test_camera_packet_header_and_event_lines(page: Page, url: str) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from helpers import SMALL_CAMERAS, cli_server, dataset_flags
+from helpers import cli_server, dataset_flags
+from page_flags import PAGE_FLAGS
 from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.e2e
 def test_save_from_the_page_lists_and_reviews_the_episode(page: Page, tmp_path, vcodec) -> None:
     # the later --dataset.vcodec wins over the helper's default
     flags = dataset_flags(tmp_path / "ds", "sentry", f"--dataset.vcodec={vcodec}", "--server.exit_when_stopped=false")
-    with cli_server(*SMALL_CAMERAS, *flags) as (url, _):
+    with cli_server(*PAGE_FLAGS, *flags) as (url, _):
         page.goto(url)
         expect(page.locator('[data-testid="recording"]')).to_have_attribute("data-state", "recording")
         page.wait_for_function("Number(document.querySelector('[data-testid=episode-frames]').textContent) > 30")

@@ -11,7 +11,8 @@ import signal
 
 import httpx
 import pytest
-from helpers import SMALL_CAMERAS, cli_server, dataset_flags, wait_until
+from helpers import cli_server, dataset_flags, wait_until
+from page_flags import PAGE_FLAGS
 from playwright.sync_api import Browser, Page, WebSocketRoute, expect
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +22,7 @@ AGE = '[data-testid="phase-age"]'
 BANNER = '[data-testid="banner"]'
 CONNECTION = '[data-testid="connection"]'
 ERROR_BANNER = '[data-testid="banner"][data-level="error"]'
-FLAGS = (*SMALL_CAMERAS, "--return_to_initial_position=false")
+FLAGS = (*PAGE_FLAGS, "--return_to_initial_position=false")
 
 
 def _live(page: Page, phase: str = "autonomous") -> None:

@@ -1,5 +1,5 @@
 // KeymapDialog: remap the page hotkeys (stored per browser in localStorage).
-import { FORBIDDEN_KEYS, loadKeymap } from './logic.js';
+import { FORBIDDEN_KEYS, keyLabel, loadKeymap } from './logic.js';
 
 const ALL_LABELS = {
   pause_resume: 'Pause / resume',
@@ -28,12 +28,13 @@ export function KeymapDialog(dialog, opener, hint) {
       key.type = 'button';
       key.className = 'cmd small';
       key.dataset.keyAction = action;
-      key.textContent = keymap[action];
+      key.textContent = keyLabel(keymap[action]);
+      key.title = keymap[action];
       key.addEventListener('click', () => capture(action, key));
       row.append(name, key);
       list.append(row);
     }
-    hint.textContent = Object.entries(LABELS).map(([a, l]) => `${keymap[a]} ${l.toLowerCase()}`).join(' · ');
+    hint.textContent = Object.entries(LABELS).map(([a, l]) => `${keyLabel(keymap[a])} ${l.toLowerCase()}`).join(' · ');
   }
 
   function capture(action, button) {

@@ -58,6 +58,13 @@ export function loadKeymap(storage) {
   return keymap;
 }
 
+/** A KeyboardEvent.code as a person reads it: KeyT -> T, Digit1 -> 1, Escape -> Esc. */
+export function keyLabel(code) {
+  if (/^Key[A-Z]$/.test(code)) return code.slice(3);
+  if (/^Digit[0-9]$/.test(code)) return code.slice(5);
+  return { Escape: 'Esc', ArrowUp: '↑', ArrowDown: '↓', ArrowLeft: '←', ArrowRight: '→' }[code] || code;
+}
+
 /** The action a key press means under a keymap, or null. */
 export function actionForKey(keymap, code) {
   for (const [action, key] of Object.entries(keymap)) if (key === code) return action;
