@@ -80,6 +80,7 @@ def test_a_frozen_server_is_not_live_and_an_estop_reaches_it_over_http_when_it_t
             expect(page.locator(CONNECTION)).to_have_attribute("data-state", "stale")
             expect(page.locator(PHASE)).to_have_attribute("data-live", "false")
             expect(page.locator(AGE)).to_have_text(re.compile(r"^last seen \d+ s ago$"))
+            expect(page.locator('[data-camera="front"]')).to_have_attribute("data-stale", "true")  # frozen picture
             _commands_disabled_except_estop(page)
             page.click('[data-command="estop"]')
             banner = page.locator(ERROR_BANNER)
@@ -89,6 +90,7 @@ def test_a_frozen_server_is_not_live_and_an_estop_reaches_it_over_http_when_it_t
             os.kill(proc.pid, signal.SIGCONT)
         expect(page.locator(PHASE)).to_have_text("estopped")
         expect(page.locator(PHASE)).to_have_attribute("data-live", "true")
+        expect(page.locator('[data-camera="front"]')).to_have_attribute("data-stale", "false")
         expect(page.locator(BANNER)).to_contain_text("E-STOP delivered")
         assert _status(url)["phase"] == "estopped"
 
