@@ -25,7 +25,7 @@ function tabClientId() {
 
 /**
  * Dispatches `rc:hello`, `rc:state`, `rc:event`, `rc:ack`, `rc:lease`, `rc:estop` (an E-STOP's delivery:
- * {state: sending|retrying|delivered|failed, text}) and `rc:connection` with
+ * {state: retrying|delivered|failed, text}) and `rc:connection` with
  * {state, live, seenAt, phase}: state is `connecting` (never connected yet), `connected` (state
  * messages arriving: live), `stale` (the socket is open but nothing arrived for STALE_AFTER_MS: a
  * frozen or overloaded server), `disconnected` (lost; reconnecting) or `ended` (the session stopped
