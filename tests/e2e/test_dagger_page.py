@@ -59,7 +59,7 @@ def test_dagger_session_by_buttons_with_a_drag_on_the_camera(page: Page, dagger)
     _wait_recorded_frames(page)
     page.click('[data-command="handback"]')
     expect(page.locator(PHASE)).to_have_text("paused")
-    expect(page.locator('[data-testid="episodes"] li')).to_have_count(1)
+    expect(page.locator('[data-testid="episodes"] li')).to_have_count(1, timeout=90_000)  # listed once durable
     page.click('[data-command="resume"]')
     expect(page.locator(PHASE)).to_have_text("autonomous")
     assert _interventions(root) and set(_interventions(root)) == {True}

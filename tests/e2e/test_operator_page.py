@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
-from helpers import cli_server, free_port
+from helpers import cli_server, free_port, wait_until
 from page_flags import PAGE_FLAGS
 from playwright.sync_api import Page, expect
 
@@ -27,11 +28,17 @@ def _joints(page: Page) -> list[str]:
 
 
 def _reset(page: Page, url: str) -> None:
+    """Start a test on a moving robot whatever the last test left behind.
+
+    The last test's page may still hold control; when the server processes its goodbye, the release pauses
+    the robot, possibly after this page loaded. So wait until control is free, then resume over REST: that
+    resume is queued after any such pause, and "already running" otherwise.
+    """
+    wait_until(lambda: httpx.get(url + "/api/v1/lease", timeout=10).json()["holder"] is None, timeout=60,
+               message="the previous page to give control up")
+    assert httpx.post(url + "/api/v1/commands/resume", timeout=30).status_code == 200
     page.goto(url)
     expect(page.locator('[data-testid="connection"]')).to_have_attribute("data-state", "connected")
-    phase = page.text_content(PHASE)
-    if phase in ("paused", "estopped"):
-        page.click('[data-command="resume"]')
     expect(page.locator(PHASE)).to_have_text("autonomous")
 
 
