@@ -116,7 +116,7 @@ def cli_server(*flags: str, port: int | None = None, env: dict[str, str] | None 
             except httpx.HTTPError:
                 return False
 
-        wait_until(ready, timeout=30, message="the CLI server")
+        wait_until(ready, timeout=120, message="the CLI server")  # a loaded machine imports torch slowly
         yield url, proc
     finally:
         if proc.poll() is None:

@@ -5,14 +5,15 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import Page
 
-from helpers import SMALL_CAMERAS, cli_server
+from helpers import cli_server
+from page_flags import PAGE_FLAGS
 
 pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
 def url():
-    with cli_server(*SMALL_CAMERAS, "--server.exit_when_stopped=false") as (address, _):
+    with cli_server(*PAGE_FLAGS, "--server.exit_when_stopped=false") as (address, _):
         yield address
 
 
@@ -40,13 +41,48 @@ def test_keymap_defaults_remaps_and_lookup(page: Page, url: str) -> None:
         const remapped = L.loadKeymap(storage);
         storage.setItem('rcKeymap', '{broken');
         const broken = L.loadKeymap(storage);
-        return { defaults, remapped, broken, space: L.actionForKey(defaults, 'Space'),
+        // a map stored by an older page (its "Defaults" button saved Tab and Enter): Tab is dropped
+        storage.setItem('rcKeymap', JSON.stringify({ takeover_handback: 'Tab', upload: 'Enter', bogus: 'KeyZ' }));
+        const old = L.loadKeymap(storage);
+        return { defaults, remapped, broken, old, space: L.actionForKey(defaults, 'Space'),
                  p: L.actionForKey(remapped, 'KeyP'), none: L.actionForKey(remapped, 'Space') };""")
-    assert result["defaults"] == {"pause_resume": "Space", "takeover_handback": "Tab", "upload": "Enter",
+    assert result["defaults"] == {"pause_resume": "Space", "takeover_handback": "KeyT", "upload": "KeyU",
                                   "stop": "Escape"}
-    assert result["remapped"]["pause_resume"] == "KeyP" and result["remapped"]["upload"] == "Enter"
+    assert not {"Tab", "Enter", "ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"} & set(result["defaults"].values())
+    assert result["remapped"]["pause_resume"] == "KeyP" and result["remapped"]["upload"] == "KeyU"
     assert result["broken"] == result["defaults"]
+    assert result["old"] == {**result["defaults"], "upload": "Enter"}
     assert (result["space"], result["p"], result["none"]) == ("pause_resume", "pause_resume", None)
+
+
+def test_hotkeys_never_take_keys_that_focused_controls_own(page: Page, url: str) -> None:
+    result = _run(page, url, """
+        const make = (html) => { const box = document.createElement('div'); box.innerHTML = html;
+                                 document.body.append(box); return box.firstElementChild; };
+        const targets = { body: document.body, button: make('<button>b</button>'), link: make('<a href="/x">a</a>'),
+                          anchor: make('<a>not a link</a>'), input: make('<input>'), select: make('<select></select>'),
+                          role: make('<div role="button" tabindex="0">r</div>'), div: make('<div>d</div>') };
+        const ev = (code, target, extra = {}) => ({ code, target, ctrlKey: false, metaKey: false, altKey: false, ...extra });
+        const out = {};
+        for (const [name, target] of Object.entries(targets)) {
+            out[name] = Object.fromEntries(['Space', 'Enter', 'Tab', 'ArrowLeft', 'KeyT', 'Escape']
+                .map((code) => [code, L.hotkeyBlocked(ev(code, target))]));
+        }
+        out.ctrl = L.hotkeyBlocked(ev('KeyT', document.body, { ctrlKey: true }));
+        out.seen = [L.lastSeenText(null, 5000), L.lastSeenText(1000, 13900), L.lastSeenText(0, 600000)];
+        out.labels = ['KeyT', 'Digit3', 'Escape', 'Space', 'F2'].map(L.keyLabel);
+        return out;""")
+    for name in ("body", "div", "anchor"):  # nothing focused that owns keys: every hotkey but Tab works
+        assert result[name] == {"Space": None, "Enter": None, "Tab": "focus navigation", "ArrowLeft": None,
+                                "KeyT": None, "Escape": None}, name
+    for name in ("button", "link", "role"):  # the focused control owns Space, Enter, Tab and the arrows
+        assert all(result[name][code] for code in ("Space", "Enter", "Tab", "ArrowLeft")), name
+        assert result[name]["KeyT"] is None and result[name]["Escape"] is None, name
+    for name in ("input", "select"):  # typing: nothing is a hotkey
+        assert all(result[name].values()), name
+    assert result["ctrl"] == "modifier"
+    assert result["seen"] == ["", "last seen 12 s ago", "last seen 10 min ago"]
+    assert result["labels"] == ["T", "3", "Esc", "Space", "F2"]
 
 
 def test_camera_packet_header_and_event_lines(page: Page, url: str) -> None:

@@ -118,7 +118,12 @@ def _inputs_status(pedal: FootPedal | None) -> dict[str, Any]:
 
 
 def _lease_changed(session: Session, change: LeaseChange) -> None:
-    """Announce lease changes; a lapse (or release, or forced take-over) pauses a moving robot."""
+    """Announce lease changes; a lapse (or release, or forced take-over) pauses a moving robot.
+
+    The pause carries its reason as ``notice``: ``status.notice`` keeps it until the operator resumes, so
+    every page, including one that connects later, shows why the robot is paused.
+    """
     session.events.publish("lease", **change.to_dict())
     if change.pause and session.phase in MOVING:
-        session.submit_nowait("pause", source="lease")
+        notice = f"paused: {change.detail}; resume when ready"
+        session.submit_nowait("pause", {"notice": notice}, source="lease")

@@ -82,8 +82,10 @@ class Strategy:
             return self.actions[command.name](ctx, command)
         automatic = AUTOMATIC_PAUSE_SOURCES.get(command.source) if command.name == "pause" else None
         if automatic and ctx.phase in MOVING:
-            self.pause_on_its_own(ctx, automatic)
-            return CommandResult(True, ctx.phase, automatic)
+            # only server-side inputs use these sources, so the notice they carry cannot come from a client
+            reason = str(command.args.get("notice") or automatic)
+            self.pause_on_its_own(ctx, reason)
+            return CommandResult(True, ctx.phase, reason)
         already = ALREADY.get((ctx.phase, command.name))
         if already:
             return CommandResult(True, ctx.phase, already)
@@ -115,6 +117,8 @@ class Strategy:
             ctx.engine.pause()
         if target is P.PAUSED:
             steps.capture_hold_target(ctx)
+        elif target is P.CORRECTING and command is not None:
+            ctx.notice = ctx.notice_level = ctx.paused_by = None  # the operator took over: the reason is dealt with
         elif target is P.AUTONOMOUS:
             ctx.notice = ctx.notice_level = ctx.paused_by = None
             ctx.hold_target = None

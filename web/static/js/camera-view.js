@@ -1,6 +1,8 @@
 // CameraView: one camera tile fed by its binary JPEG WebSocket; decodes only the newest frame.
 import { fmt, parsePacket, wsUrl } from './logic.js';
 
+const STALE_AFTER_MS = 2000;
+
 export function CameraView(el) {
   const name = el.dataset.camera;
   const canvas = el.querySelector('canvas');
@@ -62,6 +64,9 @@ export function CameraView(el) {
   setInterval(() => {
     const fps = arrivals.length > 1 ? (arrivals.length - 1) / ((arrivals.at(-1) - arrivals[0]) / 1000) : 0;
     stats.textContent = `${fmt(fps, 0)} fps · ${fmt(latencyMs, 0)} ms`;
+    // a picture that stopped changing must not look live (a frozen server keeps its sockets open)
+    const stale = frames > 0 && (!arrivals.length || performance.now() - arrivals.at(-1) > STALE_AFTER_MS);
+    el.dataset.stale = String(stale);
   }, 500);
 
   connect();

@@ -1,10 +1,12 @@
 // Command buttons and keyboard shortcuts; every input ends in controller.command(<explicit name>).
-import { actionForKey, isTyping, loadKeymap, pauseToggleCommand, takeoverToggleCommand } from './logic.js';
+// While the page is not live every command but E-STOP is disabled (buttons and hotkeys).
+import { actionForKey, hotkeyBlocked, loadKeymap, pauseToggleCommand, takeoverToggleCommand } from './logic.js';
 
 export function CommandPanel(root, controller, dialog) {
   const buttons = [...document.querySelectorAll('button[data-command]')];
   let phase = 'starting';
   let available = [];
+  let live = controller.live;
 
   function send(name, args = {}) {
     return controller.command(name, args).then((ack) => {
@@ -24,21 +26,40 @@ export function CommandPanel(root, controller, dialog) {
 
   dialog.querySelector('[data-testid="confirm-ok"]').addEventListener('click', () => {
     dialog.close();
-    send('stop');
+    if (live) send('stop');
+    else flash('stop: not sent, the page is not connected to the console');
   });
   dialog.querySelector('[data-testid="confirm-cancel"]').addEventListener('click', () => dialog.close());
 
   const outcomeButtons = [...document.querySelectorAll('button[data-save-outcome]')];
+  // A mouse or touch press leaves no focus on the button, so the next Space is the hotkey rather than
+  // a second press of that button (keyboard activation, event.detail 0, keeps the focus where it is).
+  const unfocusAfterPointer = (event) => {
+    if (event.detail > 0) event.currentTarget.blur();
+  };
+
   for (const button of outcomeButtons) {
-    button.addEventListener('click', () => send('save', { outcome: button.dataset.saveOutcome }));
+    button.addEventListener('click', (event) => {
+      unfocusAfterPointer(event);
+      send('save', { outcome: button.dataset.saveOutcome });
+    });
   }
 
   for (const button of buttons) {
-    button.addEventListener('click', () => {
+    button.addEventListener('click', (event) => {
+      unfocusAfterPointer(event);
       const name = button.dataset.command;
       if (name === 'stop') confirmStop();
       else send(name);
     });
+  }
+
+  function enable() {
+    for (const button of buttons) {
+      const name = button.dataset.command;
+      button.disabled = name !== 'estop' && (!live || !available.includes(name));
+    }
+    for (const button of outcomeButtons) button.disabled = !live || !available.includes('save');
   }
 
   // the latest phase: from events and acks as soon as they arrive, confirmed by state at 10 Hz
@@ -51,28 +72,28 @@ export function CommandPanel(root, controller, dialog) {
   controller.addEventListener('rc:state', ({ detail }) => {
     phase = detail.phase;
     available = detail.available_commands || [];
-    for (const button of buttons) {
-      const name = button.dataset.command;
-      button.disabled = name !== 'estop' && !available.includes(name);
-    }
-    for (const button of outcomeButtons) button.disabled = !available.includes('save');
+    enable();
+  });
+  controller.addEventListener('rc:connection', ({ detail }) => {
+    live = detail.live;
+    enable();
+    if (!live && dialog.open) dialog.close();
   });
 
   let keymap = loadKeymap(localStorage);
   document.addEventListener('rc:keymap', () => { keymap = loadKeymap(localStorage); });
 
   document.addEventListener('keydown', (event) => {
-    if (isTyping(event) || event.repeat || document.body.dataset.capturingKey) return;
-    if (dialog.open) {
-      if (event.key === 'Enter') {
-        event.preventDefault();
-        dialog.querySelector('[data-testid="confirm-ok"]').click();
-      }
-      return; // Esc closes the dialog natively
-    }
+    // Enter confirms the stop dialog natively (its Stop button has the focus); Esc closes it natively
+    if (event.repeat || document.body.dataset.capturingKey || document.querySelector('dialog[open]')) return;
+    if (hotkeyBlocked(event)) return; // typing, a browser shortcut, or a key the focused control owns
     const action = actionForKey(keymap, event.code);
     if (!action) return;
     event.preventDefault();
+    if (!live) {
+      flash(`${event.code}: not sent, the page is not connected to the console (only E-STOP works)`);
+      return;
+    }
     // A hotkey always gets an answer: the explicit command goes to the server (which says why it
     // refuses), or the page says why the toggle means nothing in this phase.
     if (action === 'pause_resume') {

@@ -3,6 +3,15 @@ import { wsUrl } from './logic.js';
 
 const MAX_BACKOFF_MS = 5000;
 const ACK_TIMEOUT_MS = 10000;
+/** State messages come at 10 Hz; this long without one and the page stops calling itself live. */
+const STALE_AFTER_MS = 3000;
+/** An E-STOP sent over the socket without an answer this soon is retried over HTTP. */
+const ESTOP_ACK_MS = 1500;
+/** One HTTP attempt at an E-STOP (a frozen server accepts the connection and never answers). */
+const ESTOP_HTTP_TIMEOUT_MS = 3000;
+/** How long an undelivered E-STOP keeps being retried over HTTP, one attempt a second. */
+const ESTOP_RETRY_FOR_MS = 30000;
+const ENDED_PHASES = new Set(['stopped']);
 
 /** A random id per browser tab: the lease holder's identity (kept across reloads of the tab). */
 function tabClientId() {
@@ -15,7 +24,12 @@ function tabClientId() {
 }
 
 /**
- * Dispatches `rc:hello`, `rc:state`, `rc:event`, `rc:connection` (detail: {state}), `rc:ack`, `rc:lease`.
+ * Dispatches `rc:hello`, `rc:state`, `rc:event`, `rc:ack`, `rc:lease`, `rc:estop` (an E-STOP's delivery:
+ * {state: retrying|delivered|failed, text}) and `rc:connection` with
+ * {state, live, seenAt, phase}: state is `connecting` (never connected yet), `connected` (state
+ * messages arriving: live), `stale` (the socket is open but nothing arrived for STALE_AFTER_MS: a
+ * frozen or overloaded server), `disconnected` (lost; reconnecting) or `ended` (the session stopped
+ * and its server went away, as it does after Stop). `seenAt` is the Date.now() of the last state.
  */
 export class Controller extends EventTarget {
   constructor() {
@@ -31,21 +45,43 @@ export class Controller extends EventTarget {
     this.label = localStorage.getItem('rcLabel') || navigator.platform || 'browser';
     this.lastHeartbeat = 0;
     this.heartbeatMs = 500;
+    this.connection = 'connecting';
+    this.seenAt = null; // Date.now() of the last state message
+    this.ended = false; // the session said it stopped (event or phase) before the socket closed
+    this.estopDelivery = null; // the E-STOP being delivered, if any
+    setInterval(() => this.watch(), 500);
+  }
+
+  /** Live: state messages arriving now. Commands other than E-STOP need a live page. */
+  get live() {
+    return this.connection === 'connected';
+  }
+
+  setConnection(state) {
+    if (state === this.connection) return;
+    this.connection = state;
+    this.emit('rc:connection', { state, live: this.live, seenAt: this.seenAt, phase: this.state?.phase ?? null });
+  }
+
+  /** A socket that stays open while nothing arrives (a frozen server) is not live either. */
+  watch() {
+    const open = this.socket && this.socket.readyState === WebSocket.OPEN;
+    if (open && this.seenAt !== null && Date.now() - this.seenAt > STALE_AFTER_MS) this.setConnection('stale');
   }
 
   connect() {
-    this.emit('rc:connection', { state: 'connecting' });
     const socket = new WebSocket(wsUrl(`/api/v1/ws?client=${encodeURIComponent(this.clientId)}&since=${this.lastSeq}`));
     this.socket = socket;
     socket.addEventListener('open', () => {
       this.backoff = 500;
-      this.emit('rc:connection', { state: 'connected' });
     });
     socket.addEventListener('message', (msg) => this.onMessage(JSON.parse(msg.data)));
     socket.addEventListener('close', () => {
       if (this.socket !== socket) return;
       this.socket = null;
-      this.emit('rc:connection', { state: 'disconnected' });
+      const phase = this.state?.phase;
+      if (ENDED_PHASES.has(phase)) this.ended = true;
+      this.setConnection(this.ended ? 'ended' : 'disconnected');
       for (const [id, entry] of this.pending) {
         entry.reject(new Error('connection lost'));
         this.pending.delete(id);
@@ -62,13 +98,16 @@ export class Controller extends EventTarget {
           this.lastSeq = 0; // a new server: its sequence numbers start again
           this.resyncEvents();
         }
+        if (this.sessionId !== message.session_id) this.ended = false;
         this.sessionId = message.session_id;
         this.heartbeatMs = (message.lease?.heartbeat_s ?? 0.5) * 1000;
         this.emit('rc:hello', message);
         break;
       case 'state':
         this.state = message;
+        this.seenAt = Date.now();
         this.keepLease();
+        this.setConnection('connected');
         this.emit('rc:state', message);
         break;
       case 'lease': {
@@ -83,6 +122,7 @@ export class Controller extends EventTarget {
       case 'event':
         if (message.seq <= this.lastSeq) return;
         this.lastSeq = message.seq;
+        if (message.kind === 'session_stopped') this.ended = true;
         this.emit('rc:event', message);
         break;
       case 'ack': {
@@ -151,31 +191,100 @@ export class Controller extends EventTarget {
 
   /**
    * Send a command; resolves with {accepted, phase, detail, status}. Falls back to REST when the
-   * socket is down, so a button press is never silently lost.
+   * socket is down, so a button press is never silently lost. E-STOP has its own delivery (below).
    */
   async command(name, args = {}) {
-    if (name !== 'estop') await this.ensureControl();
+    if (name === 'estop') return this.estop();
+    await this.ensureControl();
     if (this.socket && this.socket.readyState === WebSocket.OPEN) {
-      const id = `c${this.nextId++}`;
-      const result = new Promise((resolve, reject) => {
-        this.pending.set(id, { resolve, reject });
-        setTimeout(() => {
-          if (this.pending.delete(id)) reject(new Error(`${name}: no acknowledgement`));
-        }, ACK_TIMEOUT_MS);
-      });
-      this.socket.send(JSON.stringify({ type: 'command', name, id, args }));
-      return result;
+      return this.commandOverSocket(name, args, ACK_TIMEOUT_MS);
     }
     return this.commandOverHttp(name, args);
   }
 
-  async commandOverHttp(name, args) {
-    const response = await fetch(`/api/v1/commands/${name}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-Client-Id': this.clientId },
-      body: JSON.stringify(args),
+  commandOverSocket(name, args, timeoutMs) {
+    const id = `c${this.nextId++}`;
+    const result = new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      setTimeout(() => {
+        if (this.pending.delete(id)) reject(new Error(`no acknowledgement within ${timeoutMs / 1000} s`));
+      }, timeoutMs);
     });
-    const body = await response.json();
+    this.socket.send(JSON.stringify({ type: 'command', name, id, args }));
+    return result;
+  }
+
+  /**
+   * E-STOP: over the live socket when there is one, answered within ESTOP_ACK_MS; otherwise (or when
+   * that fails) the page says so at once (`rc:estop`, shown as an error banner) and retries over HTTP
+   * every second until the server answers or ESTOP_RETRY_FOR_MS pass. A repeated estop is harmless
+   * ("already estopped"), so a retry that overlaps a late delivery does no damage.
+   */
+  async estop() {
+    if (this.estopDelivery) return this.estopDelivery;
+    this.estopDelivery = this.deliverEstop().finally(() => { this.estopDelivery = null; });
+    return this.estopDelivery;
+  }
+
+  async deliverEstop() {
+    let why = this.live ? null : this.notLiveReason();
+    if (!why) {
+      try {
+        const ack = await this.commandOverSocket('estop', {}, ESTOP_ACK_MS);
+        if (ack.accepted) return ack;
+        why = `refused: ${ack.detail}`;
+      } catch (err) {
+        why = err.message;
+      }
+    }
+    const deadline = Date.now() + ESTOP_RETRY_FOR_MS;
+    this.emit('rc:estop', { state: 'retrying', text: `E-STOP not delivered over the live connection (${why}); retrying over HTTP…` });
+    for (let attempt = 1; ; attempt += 1) {
+      const started = Date.now();
+      try {
+        const ack = await this.commandOverHttp('estop', {}, ESTOP_HTTP_TIMEOUT_MS);
+        const text = ack.accepted
+          ? `E-STOP delivered over HTTP (phase ${ack.phase}${ack.detail ? `: ${ack.detail}` : ''}); the live connection is still down`
+          : `E-STOP refused over HTTP: ${ack.detail}`;
+        this.emit('rc:estop', { state: ack.accepted ? 'delivered' : 'failed', text });
+        return ack;
+      } catch (err) {
+        const text = `E-STOP NOT DELIVERED: the console does not answer (${err.message}; attempt ${attempt}). `
+          + 'Use the robot\'s hardware emergency stop.';
+        if (Date.now() >= deadline) {
+          this.emit('rc:estop', { state: 'failed', text });
+          throw new Error('E-STOP not delivered');
+        }
+        this.emit('rc:estop', { state: 'retrying', text: `${text} Retrying…` });
+      }
+      await new Promise((resolve) => { setTimeout(resolve, Math.max(0, 1000 - (Date.now() - started))); });
+    }
+  }
+
+  notLiveReason() {
+    if (this.connection === 'stale') return 'no data from the console for more than 3 s';
+    if (this.connection === 'connecting') return 'not connected yet';
+    return 'connection lost';
+  }
+
+  async commandOverHttp(name, args, timeoutMs = ACK_TIMEOUT_MS) {
+    const abort = new AbortController();
+    const timer = setTimeout(() => abort.abort(), timeoutMs);
+    let response;
+    let body;
+    try {
+      response = await fetch(`/api/v1/commands/${name}`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json', 'X-Client-Id': this.clientId },
+        body: JSON.stringify(args),
+        signal: abort.signal,
+      });
+      body = await response.json();
+    } catch (err) {
+      throw new Error(err.name === 'AbortError' ? `no answer within ${timeoutMs / 1000} s` : err.message);
+    } finally {
+      clearTimeout(timer);
+    }
     const ack = response.ok
       ? { accepted: true, phase: body.phase, detail: body.detail, status: response.status }
       : { accepted: false, phase: this.state?.phase, detail: body.detail, status: response.status };

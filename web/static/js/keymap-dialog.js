@@ -1,5 +1,5 @@
 // KeymapDialog: remap the page hotkeys (stored per browser in localStorage).
-import { DEFAULT_KEYS, loadKeymap } from './logic.js';
+import { FORBIDDEN_KEYS, keyLabel, loadKeymap } from './logic.js';
 
 const ALL_LABELS = {
   pause_resume: 'Pause / resume',
@@ -28,12 +28,13 @@ export function KeymapDialog(dialog, opener, hint) {
       key.type = 'button';
       key.className = 'cmd small';
       key.dataset.keyAction = action;
-      key.textContent = keymap[action];
+      key.textContent = keyLabel(keymap[action]);
+      key.title = keymap[action];
       key.addEventListener('click', () => capture(action, key));
       row.append(name, key);
       list.append(row);
     }
-    hint.textContent = Object.entries(LABELS).map(([a, l]) => `${keymap[a]} ${l.toLowerCase()}`).join(' · ');
+    hint.textContent = Object.entries(LABELS).map(([a, l]) => `${keyLabel(keymap[a])} ${l.toLowerCase()}`).join(' · ');
   }
 
   function capture(action, button) {
@@ -42,6 +43,10 @@ export function KeymapDialog(dialog, opener, hint) {
     const onKey = (event) => {
       event.preventDefault();
       event.stopPropagation();
+      if (FORBIDDEN_KEYS.has(event.code)) {
+        button.textContent = `${event.code} moves the focus; press another key…`;
+        return;
+      }
       const keymap = loadKeymap(localStorage);
       keymap[action] = event.code;
       localStorage.setItem('rcKeymap', JSON.stringify(keymap));
@@ -54,7 +59,7 @@ export function KeymapDialog(dialog, opener, hint) {
   }
 
   dialog.querySelector('[data-testid="keymap-reset"]').addEventListener('click', () => {
-    localStorage.setItem('rcKeymap', JSON.stringify(DEFAULT_KEYS));
+    localStorage.removeItem('rcKeymap'); // the defaults of this version, whatever they become
     document.dispatchEvent(new CustomEvent('rc:keymap'));
     render();
   });

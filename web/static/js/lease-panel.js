@@ -30,6 +30,11 @@ export function LeasePanel(root, controller) {
   accept.addEventListener('click', () => controller.lease('respond', { accept: true }).then(report));
   refuse.addEventListener('click', () => controller.lease('respond', { accept: false }).then(report));
 
+  // lease changes need the live socket: not live, the buttons are disabled rather than failing later
+  controller.addEventListener('rc:connection', ({ detail }) => {
+    for (const button of [take, ask, release, accept, refuse]) button.disabled = !detail.live;
+  });
+
   controller.addEventListener('rc:state', ({ detail }) => {
     const lease = detail.lease || {};
     const holder = lease.holder;

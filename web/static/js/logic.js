@@ -15,27 +15,54 @@ export function pauseToggleCommand(phase) {
   return null;
 }
 
-/** The explicit command the takeover/handback toggle (Tab, a pedal) means in a phase, or null. */
+/** The explicit command the takeover/handback toggle (T, a pedal) means in a phase, or null. */
 export function takeoverToggleCommand(phase) {
   if (phase === 'paused') return 'takeover';
   if (phase === 'correcting') return 'handback';
   return null;
 }
 
-/** Default hotkeys (as LeRobot's): KeyboardEvent.code per action; remapped ones live in localStorage. */
+/**
+ * Default hotkeys: KeyboardEvent.code per action; remapped ones live in localStorage.
+ * LeRobot's terminal keys are Space / Tab / Enter / Esc, but in a browser Tab and Enter navigate and
+ * activate the focused control, so take over / hand back is T and upload is U here. Space keeps
+ * LeRobot's meaning but only while no control has focus (on a focused button Space presses it).
+ */
 export const DEFAULT_KEYS = {
   pause_resume: 'Space',
-  takeover_handback: 'Tab',
-  upload: 'Enter',
+  takeover_handback: 'KeyT',
+  upload: 'KeyU',
   stop: 'Escape',
 };
 
+/** Keys a hotkey may never use: Tab moves the focus between controls. */
+export const FORBIDDEN_KEYS = new Set(['Tab']);
+
+/** Keys that act on the focused control or move the focus: hotkeys on them only fire with no control focused. */
+export const NAVIGATION_KEYS = new Set([
+  'Tab', 'Enter', 'NumpadEnter', 'Space', 'ArrowUp', 'ArrowDown', 'ArrowLeft', 'ArrowRight',
+  'Home', 'End', 'PageUp', 'PageDown',
+]);
+
 export function loadKeymap(storage) {
+  let stored = {};
   try {
-    return { ...DEFAULT_KEYS, ...JSON.parse(storage.getItem('rcKeymap') || '{}') };
+    stored = JSON.parse(storage.getItem('rcKeymap') || '{}') || {};
   } catch {
-    return { ...DEFAULT_KEYS };
+    stored = {};
   }
+  const keymap = { ...DEFAULT_KEYS };
+  for (const [action, code] of Object.entries(stored)) {
+    if (action in DEFAULT_KEYS && typeof code === 'string' && !FORBIDDEN_KEYS.has(code)) keymap[action] = code;
+  }
+  return keymap;
+}
+
+/** A KeyboardEvent.code as a person reads it: KeyT -> T, Digit1 -> 1, Escape -> Esc. */
+export function keyLabel(code) {
+  if (/^Key[A-Z]$/.test(code)) return code.slice(3);
+  if (/^Digit[0-9]$/.test(code)) return code.slice(5);
+  return { Escape: 'Esc', ArrowUp: '↑', ArrowDown: '↓', ArrowLeft: '←', ArrowRight: '→' }[code] || code;
 }
 
 /** The action a key press means under a keymap, or null. */
@@ -56,6 +83,40 @@ export function isTyping(event) {
   if (!el || !el.tagName) return false;
   const tag = el.tagName.toLowerCase();
   return tag === 'input' || tag === 'textarea' || tag === 'select' || el.isContentEditable;
+}
+
+const INTERACTIVE_ROLES = new Set(['button', 'link', 'checkbox', 'radio', 'slider', 'tab', 'menuitem', 'switch', 'option']);
+
+/** True for an element that reacts to keys itself when focused (a button, a link, a form field). */
+export function isControl(el) {
+  if (!el || !el.tagName) return false;
+  const tag = el.tagName.toLowerCase();
+  if (['button', 'input', 'select', 'textarea', 'summary', 'video', 'audio'].includes(tag)) return true;
+  if (tag === 'a' && el.hasAttribute('href')) return true;
+  if (el.isContentEditable) return true;
+  const role = el.getAttribute && el.getAttribute('role');
+  return Boolean(role && INTERACTIVE_ROLES.has(role));
+}
+
+/**
+ * Why a key press must not run a hotkey, or null when it may: never while typing, never with a
+ * modifier (browser shortcuts), never Tab, and never a navigation key (Enter, Space, arrows, ...)
+ * while a control has focus (the browser gives that key to the control).
+ */
+export function hotkeyBlocked(event) {
+  if (isTyping(event)) return 'typing';
+  if (event.ctrlKey || event.metaKey || event.altKey) return 'modifier';
+  if (FORBIDDEN_KEYS.has(event.code)) return 'focus navigation';
+  if (NAVIGATION_KEYS.has(event.code) && isControl(event.target)) return 'a control has focus';
+  return null;
+}
+
+/** "last seen 12 s ago" for a Date.now() timestamp, or an empty string when never seen. */
+export function lastSeenText(seenAt, now) {
+  if (seenAt === null || seenAt === undefined) return '';
+  const seconds = Math.max(0, Math.floor((now - seenAt) / 1000));
+  if (seconds < 120) return `last seen ${seconds} s ago`;
+  return `last seen ${Math.floor(seconds / 60)} min ago`;
 }
 
 /** One short line describing an event for the log. */

@@ -1,24 +1,63 @@
 // Views fed by controller events: phase, connection, banner, loop health, joints, event log.
-import { describeEvent, fmt } from './logic.js';
+import { describeEvent, fmt, lastSeenText } from './logic.js';
 
 const MAX_EVENTS = 60;
 
+/**
+ * The phase pill. Its text is always the last phase the server reported (the API contract); while
+ * the page is not live it is styled as stale (`data-live="false"`, also on <body>) and the
+ * `phase-age` element next to it says how long ago that phase was seen.
+ */
 export function PhaseView(el, controller) {
+  const age = document.querySelector('[data-testid="phase-age"]');
+  let live = false;
+  let seenAt = null;
+
   const show = (phase) => {
     if (!phase || el.dataset.phase === phase) return;
     el.dataset.phase = phase;
     el.textContent = phase;
     document.body.dataset.phase = phase;
   };
+  const setLive = (value) => {
+    live = value;
+    el.dataset.live = String(value);
+    document.body.dataset.live = String(value);
+    el.title = value ? 'live' : 'not live: this is the last phase the console reported';
+    renderAge();
+  };
+  const renderAge = () => {
+    if (!age) return;
+    const text = live ? '' : lastSeenText(seenAt, Date.now());
+    age.hidden = !text;
+    if (age.textContent !== text) age.textContent = text;
+  };
+  setInterval(renderAge, 1000);
+
   // the event arrives as soon as the loop applied the change; state messages confirm it at 10 Hz
   controller.addEventListener('rc:event', ({ detail }) => {
     if (detail.kind === 'phase_changed') show(detail.data.phase);
   });
-  controller.addEventListener('rc:state', ({ detail }) => show(detail.phase));
+  controller.addEventListener('rc:state', ({ detail }) => {
+    seenAt = Date.now();
+    show(detail.phase);
+  });
+  // an accepted command's answer is the server's word too (an E-STOP delivered over HTTP)
+  controller.addEventListener('rc:ack', ({ detail }) => {
+    if (!detail.accepted || !detail.phase) return;
+    seenAt = Date.now();
+    show(detail.phase);
+    renderAge();
+  });
+  controller.addEventListener('rc:connection', ({ detail }) => setLive(detail.live));
+  setLive(controller.live);
 }
 
 export function ConnectionView(el, controller) {
-  const labels = { connecting: 'connecting…', connected: 'connected', disconnected: 'reconnecting…' };
+  const labels = {
+    connecting: 'connecting…', connected: 'connected', stale: 'no data from the console',
+    disconnected: 'reconnecting…', ended: 'session ended',
+  };
   controller.addEventListener('rc:connection', ({ detail }) => {
     el.dataset.state = detail.state;
     el.textContent = labels[detail.state] || detail.state;
@@ -26,37 +65,58 @@ export function ConnectionView(el, controller) {
 }
 
 /**
- * The one owner of the banner. Precedence: error > notice (why the session paused itself) > dropped
- * frames > a flash (a refused command, a toggle that means nothing now), which stays for a few seconds.
+ * The one owner of the banner (`data-level` error | warning | info, `data-kind` says which message).
+ * Precedence: an E-STOP that could not be delivered > the page not being live (lost, stale, ended)
+ * > error > the session ended > notice (why the session paused itself) > dropped frames > a flash
+ * (a refused command, a toggle that means nothing now), which stays for a few seconds.
  */
 export function BannerView(el, controller) {
   const FLASH_MS = 6000;
+  const ESTOP_DELIVERED_MS = 15000;
   let flash = null;
+  let estop = null;
   let state = null;
   let connection = 'connecting';
 
-  function render() {
-    let text = '';
-    let level = 'warning';
+  function message() {
     const dropped = state?.recording?.dropped_frames || 0;
-    if (connection === 'disconnected') {
-      text = 'Connection to the console lost; reconnecting…';
-      level = 'error';
-    } else if (state?.error) {
-      text = `Error: ${state.error}`;
-      level = 'error';
-    } else if (state?.notice) {
-      text = state.notice;
-    } else if (dropped > 0) {
-      text = `Recording fell behind: ${dropped} frames dropped (episodes were cut to stay consistent). `
-        + 'Lower camera resolution or fps, or use --dataset.vcodec=h264.';
-      level = 'error';
-    } else if (flash && performance.now() < flash.until) {
-      text = flash.text;
-      level = flash.level;
+    if (estop && (estop.sticky || performance.now() < estop.until)) {
+      return { kind: 'estop', level: 'error', text: estop.text };
     }
+    if (connection === 'disconnected') {
+      return { kind: 'disconnected', level: 'error',
+               text: 'Connection to the console lost; reconnecting… Commands are disabled; E-STOP is sent over HTTP.' };
+    }
+    if (connection === 'stale') {
+      return { kind: 'stale', level: 'error',
+               text: 'No data from the console for more than 3 s (overloaded or frozen?). Figures are stale; '
+                 + 'commands are disabled; E-STOP is sent over HTTP.' };
+    }
+    if (connection === 'ended') {
+      const how = state?.error ? ` with an error: ${state.error}` : ` (${state?.phase ?? 'stopped'})`;
+      return { kind: 'ended', level: state?.error ? 'error' : 'info',
+               text: `The session ended${how} and the console exited. Start rollout-console again for a new `
+                 + 'session; this page reconnects on its own.' };
+    }
+    if (state?.error) return { kind: 'error', level: 'error', text: `Error: ${state.error}` };
+    if (state?.phase === 'stopped') {
+      return { kind: 'ended', level: 'info', text: 'The session ended (stopped). Only a new session can move the robot.' };
+    }
+    if (state?.notice) return { kind: 'notice', level: 'warning', text: state.notice };
+    if (dropped > 0) {
+      return { kind: 'dropped', level: 'error',
+               text: `Recording fell behind: ${dropped} frames dropped (episodes were cut to stay consistent). `
+                 + 'Lower camera resolution or fps, or use --dataset.vcodec=h264.' };
+    }
+    if (flash && performance.now() < flash.until) return { kind: 'flash', level: flash.level, text: flash.text };
+    return { kind: '', level: 'warning', text: '' };
+  }
+
+  function render() {
+    const { kind, level, text } = message();
     el.hidden = !text;
     el.dataset.level = level;
+    el.dataset.kind = kind;
     if (el.textContent !== text) el.textContent = text;
   }
 
@@ -64,8 +124,33 @@ export function BannerView(el, controller) {
   controller.addEventListener('rc:flash', ({ detail }) => {
     flash = { text: detail.text, level: detail.level || 'warning', until: performance.now() + FLASH_MS };
     render();
+    setTimeout(render, FLASH_MS + 50);
   });
-  controller.addEventListener('rc:connection', ({ detail }) => { connection = detail.state; render(); });
+  // an E-STOP alarm stays while it is undelivered; once delivered (or the page is live again after it
+  // failed) it stays a while longer, then the banner goes back to what the session says
+  const expire = (ms) => {
+    estop.sticky = false;
+    estop.until = performance.now() + ms;
+    setTimeout(render, ms + 50);
+  };
+  controller.addEventListener('rc:estop', ({ detail }) => {
+    estop = { ...detail, sticky: true };
+    if (detail.state === 'delivered') expire(ESTOP_DELIVERED_MS);
+    render();
+  });
+  controller.addEventListener('rc:ack', ({ detail }) => {
+    // an E-STOP that reached the server after all ends the alarm about it
+    if (estop?.sticky && detail.accepted && detail.phase === 'estopped') {
+      estop = { state: 'delivered', text: 'E-STOP delivered (phase estopped).' };
+      expire(FLASH_MS);
+      render();
+    }
+  });
+  controller.addEventListener('rc:connection', ({ detail }) => {
+    connection = detail.state;
+    if (detail.live && estop?.sticky && estop.state === 'failed') expire(FLASH_MS);
+    render();
+  });
 }
 
 export function HealthView(root, controller) {

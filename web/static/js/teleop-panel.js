@@ -45,6 +45,12 @@ export function TeleopPanel(root, controller) {
     top.style.touchAction = 'none';
   }
 
+  let live = controller.live;
+  controller.addEventListener('rc:connection', ({ detail }) => {
+    live = detail.live;
+    for (const slider of sliders) slider.disabled = !live || controller.state?.teleop?.driver === 'expert';
+  });
+
   controller.addEventListener('rc:state', ({ detail }) => {
     const teleop = detail.teleop;
     if (!teleop) return;
@@ -52,7 +58,7 @@ export function TeleopPanel(root, controller) {
     driver.textContent = teleop.driver === 'expert' ? 'driven by the scripted expert' : 'drag on the top camera or use the sliders';
     for (const slider of sliders) {
       const name = slider.dataset.leaderJoint;
-      slider.disabled = teleop.driver === 'expert';
+      slider.disabled = !live || teleop.driver === 'expert';
       if (!dragging && document.activeElement !== slider) slider.value = String(teleop.targets[name]);
       const readout = readouts.get(name);
       if (readout) readout.textContent = teleop.joints[name].toFixed(1);
