@@ -84,7 +84,12 @@ def run(base: Path, seconds: float, hogs: int = 2, episode_s: float = 0.5, small
             for viewer in viewers:
                 viewer.start()
             until = time.monotonic() + seconds
+            seq = 0
+            kinds: dict[str, int] = {}
             while time.monotonic() < until:
+                for event in con.events(since=seq):  # read as they come: the server's buffer is bounded
+                    seq = max(seq, int(event["seq"]))
+                    kinds[event["kind"]] = kinds.get(event["kind"], 0) + 1
                 status = con.status()
                 if status:
                     figures.phases.add(status["phase"])
@@ -97,8 +102,11 @@ def run(base: Path, seconds: float, hogs: int = 2, episode_s: float = 0.5, small
                         con.command("resume")
                 time.sleep(0.5)
             known = con.acknowledged()
-            events = con.events()
+            episodes = con.get("/api/v1/episodes")["data"]
+            for event in con.events(since=seq):
+                kinds[event["kind"]] = kinds.get(event["kind"], 0) + 1
             status = con.status() or {}
+            figures.dropped_frames = int((status.get("recording") or {}).get("dropped_frames") or 0)
             figures.lateness_p99_ms = (status.get("loop") or {}).get("lateness_ms", {}).get("p99")
             stop.set()
             con.proc.terminate()
@@ -111,10 +119,9 @@ def run(base: Path, seconds: float, hogs: int = 2, episode_s: float = 0.5, small
             proc.wait()
     figures.acknowledged = len(known)
     figures.lost = len(lost(known, root))
-    figures.errors += sum(1 for e in events if e["kind"] == "error")
-    figures.cut_episodes = sum(1 for e in events if e["kind"] == "encoder_backlog" and e["data"].get("cut_frames"))
-    figures.dropped_frames = sum(e["data"].get("count", 0) for e in events if e["kind"] == "frames_dropped")
-    figures.recording_failures = sum(1 for e in events if e["kind"] == "recording_failed")
+    figures.errors += kinds.get("error", 0)
+    figures.cut_episodes = sum(1 for e in episodes if e.get("cut"))
+    figures.recording_failures = kinds.get("recording_failed", 0)
     report = verify_dataset(root)
     problems = []
     if figures.errors:
