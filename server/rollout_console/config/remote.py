@@ -35,7 +35,7 @@ class RemotePolicyConfig(StrictModel):
     """A policy on a policy server (openpi's ``serve_policy.py``, ``rollout-console serve-policy``, ...)."""
 
     type: Literal["remote"] = "remote"
-    url: str = Field("", description="Policy server, ws://HOST:PORT or wss://HOST:PORT (API key: env "
+    url: str = Field(description="Policy server, ws://HOST:PORT or wss://HOST:PORT (API key: env "
                      "ROLLOUT_POLICY_API_KEY)")
     rename_map: dict[str, str] = Field(
         default_factory=dict,
