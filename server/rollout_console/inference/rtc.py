@@ -138,6 +138,7 @@ class RTCInferenceEngine:
         self.max_action_age_s = max_action_age_s
         self.server: str | None = getattr(policy, "server", None)  # set for remote policies
         self.stale_skipped = 0
+        self.lateness_max_s = 0.0  # latest an action was sent relative to its tick (remote policies)
         self._origin = 0.0
         self.metrics = ChunkMetrics()
         self.plot = PlotTrace(policy.action_names, plot_joint)
@@ -249,6 +250,8 @@ class RTCInferenceEngine:
                 self._consumed += timely - self._index
                 self._index = timely
             if chunk is not None and self._index < len(chunk):
+                if self.max_action_age_s is not None:
+                    self.lateness_max_s = max(self.lateness_max_s, now - self._origin - self._index / self.fps)
                 action = chunk[self._index].copy()
                 self._index += 1
                 self._consumed += 1
@@ -427,6 +430,7 @@ class RTCInferenceEngine:
                 "prefix_attention_schedule": self.schedule,
                 "splice": self.splice,
                 "stale_skipped": self.stale_skipped,
+                "action_lateness_ms_max": round(self.lateness_max_s * 1000.0, 2),
                 "max_action_age_ms": None if self.max_action_age_s is None else self.max_action_age_s * 1000.0,
             }
         connection = self._connection()

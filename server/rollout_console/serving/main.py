@@ -65,7 +65,22 @@ def build_server(config: ServePolicyConfig, api_key: str | None) -> Any:
     robot = make_robot(config.robot)  # for its feature names only; never connected
     layout = FeatureLayout.from_robot(robot.observation_features, robot.action_features)
     policy = make_policy(_cuda_default(config), layout, fps=config.fps)
-    return PolicyServer(policy, fps=config.fps, api_key=api_key)
+    server = PolicyServer(policy, fps=config.fps, api_key=api_key)
+    server.warm_up(_blank_observation(layout))
+    return server
+
+
+def _blank_observation(layout: FeatureLayout) -> dict[str, Any]:
+    import numpy as np
+
+    from ..features import ENV_STATE, IMAGE_PREFIX, STATE
+
+    frame: dict[str, Any] = {STATE: np.zeros(len(layout.state_names), dtype=np.float32), "task": ""}
+    if layout.env_names:
+        frame[ENV_STATE] = np.zeros(len(layout.env_names), dtype=np.float32)
+    for name, shape in layout.camera_shapes.items():
+        frame[IMAGE_PREFIX + name] = np.zeros(shape, dtype=np.uint8)
+    return frame
 
 
 def main(argv: Sequence[str]) -> int:

@@ -68,6 +68,17 @@ class PolicyServer:
             meta[META_RTC] = {"version": RTC_VERSION}
         return meta
 
+    def warm_up(self, observation: dict[str, Any]) -> float:
+        """One plain (and one guided) inference before the first robot connects: the first request of
+        a cold model (allocation, autograd, CUDA kernels) must not be the robot's. Returns seconds."""
+        started = time.perf_counter()
+        chunk = np.asarray(self.policy.predict_chunk(dict(observation)))
+        if self.guided:
+            prefix = np.repeat(chunk[:1], min(len(chunk), 10), axis=0).astype(np.float32)
+            self._infer({**observation, RTC_FIELD: {"prefix": prefix, "inference_delay": 3}})
+        self.policy.reset()
+        return time.perf_counter() - started
+
     # ------------------------------------------------------------ HTTP side
 
     def _process_request(self, connection: ServerConnection, request: Request) -> Response | None:

@@ -15,6 +15,7 @@ Health states (what the operator sees):
 
 from __future__ import annotations
 
+import inspect
 import logging
 import threading
 import time
@@ -33,6 +34,8 @@ __all__ = ["RemoteError", "RemoteLink", "RemoteRefused"]
 log = logging.getLogger(__name__)
 
 _IDLE_PING_S = 1.0
+# websockets >= 16 warns unless a directly returned connection is asked for explicitly
+_DIRECT = {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
 _LATENCY_WINDOW = 5  # replies the degraded test looks at
 
 
@@ -98,7 +101,7 @@ class RemoteLink:
         try:
             conn = connect(self.url, additional_headers=headers, open_timeout=self.connect_timeout_s,
                            compression=None, max_size=None, proxy=None, ping_interval=None,
-                           close_timeout=1.0)
+                           close_timeout=1.0, **_DIRECT)
         except InvalidStatus as exc:
             status = exc.response.status_code
             why = {401: "refused the API key (HTTP 401): check ROLLOUT_POLICY_API_KEY",
@@ -107,7 +110,7 @@ class RemoteLink:
             raise RemoteRefused(f"policy server {self.url} {why}", status) from None
         except InvalidURI as exc:
             raise RemoteError(f"{self.url} is not a ws:// or wss:// URL: {exc}") from None
-        except (OSError, TimeoutError, InvalidHandshake) as exc:
+        except (OSError, TimeoutError, InvalidHandshake, ConnectionClosed) as exc:
             raise RemoteError(f"cannot connect to policy server {self.url}: {exc or type(exc).__name__}") from None
         try:
             first = conn.recv(timeout=self.connect_timeout_s)
@@ -174,7 +177,13 @@ class RemoteLink:
                     self._cond.wait(min(self._next_attempt - now, 0.5))
                     continue
             if conn is None:
-                self._reconnect()
+                try:
+                    self._reconnect()
+                except Exception as exc:  # never let the supervisor die: it is what brings the link back
+                    log.exception("policy server %s: reconnect failed", self.url)
+                    with self._cond:
+                        self.last_error = f"{type(exc).__name__}: {exc}"
+                        self._next_attempt = self._clock() + self._backoff_max
             elif self._clock() - self._last_used >= _IDLE_PING_S:
                 self._ping(conn)
             else:

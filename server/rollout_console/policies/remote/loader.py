@@ -42,7 +42,7 @@ def load_remote_policy(config: Any, layout: FeatureLayout, fps: float) -> Remote
         raise ConfigError(str(exc), flag="--policy.url") from None
     except RemoteError as exc:
         raise ConfigError(f"{exc} (start the policy server first)", flag="--policy.url") from None
-    why = metadata_mismatch(metadata, layout.action_names)
+    why = metadata_mismatch(metadata, layout.action_names, fps)
     if why:
         link.close()
         raise ConfigError(f"policy server {config.url} {why}", flag="--policy.url")

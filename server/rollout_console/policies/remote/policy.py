@@ -102,8 +102,11 @@ def advertises_rtc(metadata: dict[str, Any]) -> bool:
     return isinstance(rtc, dict) and rtc.get("version") == 1
 
 
-def metadata_mismatch(metadata: dict[str, Any], action_names: Sequence[str]) -> str | None:
-    """Why the server's advertised action shape does not fit the robot, or None."""
+def metadata_mismatch(metadata: dict[str, Any], action_names: Sequence[str], fps: float) -> str | None:
+    """Why the server's advertised actions (shape, names, rate) do not fit the robot, or None."""
+    served_fps = metadata.get("fps")
+    if isinstance(served_fps, (int, float)) and abs(float(served_fps) - fps) > 1e-6:
+        return f"times its chunks at {served_fps:g} fps but the session runs at {fps:g}: set --fps={served_fps:g}"
     dim = metadata.get(META_ACTION_DIM)
     if isinstance(dim, int) and dim != len(action_names):
         return (f"serves actions of dimension {dim} but this robot has {len(action_names)} "
