@@ -15,7 +15,7 @@ import pytest
 from helpers import config, dataset_flags, live_server, wait_until
 from remote_fakes.fault_proxy import FaultProxy
 from remote_fakes.processes import openpi_like, serve_policy
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from rollout_console.errors import ConfigError
@@ -251,3 +251,25 @@ def test_serve_policy_flag_errors_name_the_flag() -> None:
                                 capture_output=True, text=True, timeout=120, env={**os.environ,
                                                                                    "ROLLOUT_POLICY_API_KEY": ""})
         assert result.returncode == 2 and expected in result.stderr, result.stderr
+
+
+def test_a_reconnect_from_the_same_console_replaces_its_half_dead_connection(flow_server) -> None:
+    first = connect(flow_server.url, additional_headers=[("X-Rollout-Client", "console-a")], proxy=None,
+                    open_timeout=30)
+    try:
+        first.recv(timeout=30)  # metadata
+        with pytest.raises(InvalidStatus) as refused:  # another console: busy
+            connect(flow_server.url, additional_headers=[("X-Rollout-Client", "console-b")], proxy=None,
+                    open_timeout=30)
+        assert refused.value.response.status_code == 409
+        second = connect(flow_server.url, additional_headers=[("X-Rollout-Client", "console-a")], proxy=None,
+                         open_timeout=30)
+        try:
+            assert second.recv(timeout=30)  # metadata: accepted
+            with pytest.raises(ConnectionClosed) as closed:
+                first.recv(timeout=30)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1012
+        finally:
+            second.close()
+    finally:
+        first.close()

@@ -5,7 +5,8 @@ an error becomes a text frame and the connection closes (1011). Differences, on 
 
 - API-key auth: with a key configured, a handshake without ``Authorization: Api-Key <key>`` gets
   HTTP 401 (compared in constant time); ``/healthz`` and ``/metrics`` stay open (no secrets there).
-- One robot at a time: a second connection while one is served gets HTTP 409.
+- One robot at a time: a second robot's connection while one is served gets HTTP 409; a reconnect
+  from the same console (same ``X-Rollout-Client`` id) replaces its old, possibly half-dead one.
 - Inference runs on a worker thread so pings and ``/healthz`` stay live while the model computes.
 - ``"rtc"`` in a request (see ``policies/remote/wire.py``) makes a guided policy inpaint.
 """
@@ -33,6 +34,7 @@ from ..policies.remote.wire import (
     META_ACTION_HORIZON,
     META_ACTION_NAMES,
     META_RTC,
+    CLIENT_HEADER,
     RTC_FIELD,
     RTC_VERSION,
 )
@@ -95,10 +97,15 @@ class PolicyServer:
             if not hmac.compare_digest(given.encode(), expected.encode()):
                 self.metrics.refused.labels("auth").inc()
                 return connection.respond(HTTPStatus.UNAUTHORIZED, "missing or wrong API key\n")
-        if self._robot is not None:
+        if self._robot is not None and not self._same_client(request):
             self.metrics.refused.labels("busy").inc()
             return connection.respond(HTTPStatus.CONFLICT, "serving another robot\n")
         return None
+
+    def _same_client(self, request: Request) -> bool:
+        current = self._robot.request if self._robot is not None else None
+        mine = request.headers.get(CLIENT_HEADER)
+        return bool(mine) and current is not None and current.headers.get(CLIENT_HEADER) == mine
 
     # ------------------------------------------------------------ WebSocket side
 
@@ -114,9 +121,12 @@ class PolicyServer:
         return np.asarray(self.policy.predict_chunk(request), dtype=np.float32), "plain"
 
     async def _handle(self, ws: ServerConnection) -> None:
-        if self._robot is not None:  # lost the race with another handshake
-            await ws.close(1013, "serving another robot")
-            return
+        old = self._robot
+        if old is not None:
+            if ws.request is None or not self._same_client(ws.request):  # lost a handshake race
+                await ws.close(1013, "serving another robot")
+                return
+            await old.close(1012, "replaced by a newer connection from the same console")
         self._robot = ws
         self.metrics.connections.inc()
         peer = ws.remote_address

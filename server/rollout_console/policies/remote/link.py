@@ -19,6 +19,7 @@ import inspect
 import logging
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from typing import Any
 
@@ -27,7 +28,7 @@ from websockets.sync.client import ClientConnection, connect
 
 from ...window import SlidingWindow
 from .codec import CodecError, unpackb
-from .wire import auth_header
+from .wire import CLIENT_HEADER, auth_header
 
 __all__ = ["RemoteError", "RemoteLink", "RemoteRefused"]
 
@@ -68,6 +69,7 @@ class RemoteLink:
     ) -> None:
         self.url = url
         self._api_key = api_key
+        self.client_id = uuid.uuid4().hex
         self.connect_timeout_s = connect_timeout_s
         self.request_timeout_s = request_timeout_s
         self.latency_budget_s = latency_budget_s
@@ -97,7 +99,7 @@ class RemoteLink:
     # ------------------------------------------------------------ connecting
 
     def _open(self) -> tuple[ClientConnection, dict[str, Any]]:
-        headers = [auth_header(self._api_key)] if self._api_key else None
+        headers = [(CLIENT_HEADER, self.client_id)] + ([auth_header(self._api_key)] if self._api_key else [])
         try:
             conn = connect(self.url, additional_headers=headers, open_timeout=self.connect_timeout_s,
                            compression=None, max_size=None, proxy=None, ping_interval=None,

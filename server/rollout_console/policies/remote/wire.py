@@ -24,6 +24,7 @@ from __future__ import annotations
 
 __all__ = [
     "API_KEY_ENV",
+    "CLIENT_HEADER",
     "META_ACTION_DIM",
     "META_ACTION_HORIZON",
     "META_ACTION_NAMES",
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 API_KEY_ENV = "ROLLOUT_POLICY_API_KEY"
+CLIENT_HEADER = "X-Rollout-Client"  # one id per console process: its reconnects replace its old connection
 META_ACTION_HORIZON = "action_horizon"
 META_ACTION_DIM = "action_dim"
 META_ACTION_NAMES = "action_names"
