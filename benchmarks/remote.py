@@ -60,13 +60,16 @@ def _frame(width: int, height: int) -> tuple[dict[str, Any], FeatureLayout]:
         robot.disconnect()
 
 
-def _time_calls(call: Any, n: int) -> list[float]:
-    call()  # warm
-    out = []
+def _time_interleaved(calls: Sequence[Any], n: int) -> list[list[float]]:
+    """Milliseconds per call for each callable, alternating them so they share the machine's load."""
+    for call in calls:
+        call()  # warm
+    out: list[list[float]] = [[] for _ in calls]
     for _ in range(n):
-        started = time.perf_counter()
-        call()
-        out.append((time.perf_counter() - started) * 1000.0)
+        for times, call in zip(out, calls, strict=True):
+            started = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - started) * 1000.0)
     return out
 
 
@@ -79,8 +82,8 @@ def round_trips(url: str, n: int) -> None:
         local = make_policy(FlowPolicyConfig(), layout, 30.0)
         remote = make_policy(RemotePolicyConfig(url=url, image_size=resize), layout, 30.0)
         try:
-            local_ms = _time_calls(lambda: local.predict_chunk(frame), n)
-            remote_ms = _time_calls(lambda: remote.predict_chunk(frame), n)
+            local_ms, remote_ms = _time_interleaved(
+                [lambda: local.predict_chunk(frame), lambda: remote.predict_chunk(frame)], n)
             link = remote.link
             l50, l99 = pct(local_ms, 50, 99)
             r50, r99 = pct(remote_ms, 50, 99)
@@ -101,13 +104,15 @@ def _run(flags: Sequence[str], seconds: float, proxy: FaultProxy | None = None) 
             time.sleep(0.05)
         time.sleep(seconds)  # a benchmark measures over wall-clock time; tests never do this
         status = session.status()
-        return {"inference": status["inference"], "phase": status["phase"], "notice": status["notice"]}
+        return {"inference": status["inference"], "phase": status["phase"], "notice": status["notice"],
+                "loop": status["loop"]}
     finally:
         session.shutdown()
 
 
 def seams(url: str, proxy: FaultProxy, seconds: float) -> None:
     header(f"chunk-seam jump remote vs local at added latency ({seconds:.0f} s runs; joint units)")
+    _run(["--policy.path=builtin:sim_flow", "--inference.type=rtc"], 1.0)  # warm the local model (discarded)
     for latency_ms in (0, 100, 300):
         proxy.latency_s = latency_ms / 2000.0  # half each way = the round trip added
         for mode, extra_remote, extra_local in (
@@ -123,7 +128,8 @@ def seams(url: str, proxy: FaultProxy, seconds: float) -> None:
                 jump = inf["boundary_jump"]
                 row(f"+{latency_ms} ms {mode:<6} {where}", seam_p99=jump["p99"] or 0.0, seam_max=jump["max"] or 0.0,
                     step_p50=inf["step_change_p50"] or 0.0, starved=inf["starved_ticks"],
-                    latency_p50=inf["latency_ms"]["p50"] or 0.0, phase=result["phase"])
+                    latency_p50=inf["latency_ms"]["p50"] or 0.0, phase=result["phase"],
+                    **({"notice": result["notice"]} if result["notice"] else {}))
     proxy.latency_s = 0.0
 
 
@@ -134,7 +140,9 @@ def starvation(proxy: FaultProxy, seconds: float) -> None:
     inf = result["inference"]
     row("remote +300 ms (+-40 ms jitter)", starved=inf["starved_ticks"], phase=result["phase"],
         connection=inf["connection"]["state"], latency_p50=inf["latency_ms"]["p50"] or 0.0,
-        stale_skipped=inf["stale_skipped"], lateness_max_ms=inf["action_lateness_ms_max"])
+        stale_skipped=inf["stale_skipped"], lateness_max_ms=inf["action_lateness_ms_max"],
+        loop_skipped_deadlines=result["loop"].get("skipped_deadlines"),
+        loop_lateness_max_ms=(result["loop"].get("lateness_ms") or {}).get("max"))
     proxy.latency_s = proxy.jitter_s = 0.0
 
 
@@ -152,11 +160,13 @@ def stall_to_hold(proxy: FaultProxy, trials: int) -> None:
             try:
                 action = inner(observation)
             except QueueDryError:
-                marks.setdefault("paused", time.perf_counter())
+                now = time.perf_counter()
+                marks.setdefault("empty", now)  # emptied by skipping late rows in this very tick
+                marks.setdefault("paused", now)
                 raise
             chunk = engine._chunk
-            if "stall" in marks and action is not None and chunk is not None and engine._index >= len(chunk):
-                marks.setdefault("empty", time.perf_counter())
+            if "stall" in marks and chunk is not None and engine._index >= len(chunk):
+                marks.setdefault("empty", time.perf_counter())  # the last queued action went out
             return action
 
         engine.next_action = watched  # type: ignore[method-assign]
@@ -176,6 +186,7 @@ def stall_to_hold(proxy: FaultProxy, trials: int) -> None:
                 row(f"trial {trial + 1}", queue_at_stall=depth, stall_to_hold_ms=(marks["paused"] - marks["stall"]) * 1e3,
                     queue_time_ms=depth * period * 1e3,
                     empty_to_paused_periods=(marks["paused"] - marks["empty"]) / period,
+                    stale_skipped=session.status()["inference"]["stale_skipped"],
                     notice_names_server=proxy.url in (session.status()["notice"] or ""))
             else:
                 row(f"trial {trial + 1}", result="did not pause", marks=sorted(marks))

@@ -84,6 +84,12 @@ def test_openpi_like_server_with_rename_map_runs_unguided_with_blended_seams() -
             session.shutdown()
 
 
+def test_asking_for_guidance_from_a_server_without_the_rtc_extension_is_refused_at_start() -> None:
+    with openpi_like() as server:
+        with pytest.raises(ConfigError, match="--inference.type.*guided"):
+            build_session(remote(server.url, "--inference.rtc.guidance=true"))
+
+
 def test_a_server_error_text_frame_pauses_with_the_servers_message() -> None:
     with openpi_like("--require", "observation/state,prompt", "--state-key", "observation/state") as server:
         session = build_session(remote(server.url))  # no rename_map: the server lacks its keys

@@ -19,7 +19,13 @@ def build_engine(config: RolloutConsoleConfig, layout: FeatureLayout) -> Inferen
     hardware is touched.
     """
     policy: Policy = make_policy(config.policy, layout, fps=config.fps)
-    return build_engine_for(config.inference, policy, fps=config.fps)
+    try:
+        return build_engine_for(config.inference, policy, fps=config.fps)
+    except BaseException:
+        close = getattr(policy, "close", None)
+        if callable(close):  # a remote policy's connection must not outlive a refused config
+            close()
+        raise
 
 
 def build_engine_for(inference: object, policy: Policy, fps: float) -> InferenceEngine:
