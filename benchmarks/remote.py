@@ -28,15 +28,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))  # remote_fakes: the fault proxy and server launcher
 
-from remote_fakes.fault_proxy import FaultProxy  # noqa: E402
-from remote_fakes.processes import serve_policy  # noqa: E402
+from remote_fakes.fault_proxy import FaultProxy
+from remote_fakes.processes import serve_policy
+from rollout_console.config import load_config
+from rollout_console.config.policy import FlowPolicyConfig, RemotePolicyConfig
+from rollout_console.features import FeatureLayout
+from rollout_console.inference.rtc import QueueDryError
+from rollout_console.runtime import Phase, build_session
 
-from benchmarks.common import header, pct, row  # noqa: E402
-from rollout_console.config import load_config  # noqa: E402
-from rollout_console.config.policy import FlowPolicyConfig, RemotePolicyConfig  # noqa: E402
-from rollout_console.features import FeatureLayout  # noqa: E402
-from rollout_console.inference.rtc import QueueDryError  # noqa: E402
-from rollout_console.runtime import Phase, build_session  # noqa: E402
+from benchmarks.common import header, pct, row
 
 SMALL = ["--robot.camera_width=160", "--robot.camera_height=120", "--return_to_initial_position=false"]
 

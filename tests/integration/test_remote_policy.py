@@ -6,6 +6,7 @@ for states with long deadlines, never by timing a single event tightly.
 
 from __future__ import annotations
 
+import inspect
 import os
 import subprocess
 import sys
@@ -15,13 +16,19 @@ import pytest
 from helpers import config, dataset_flags, live_server, wait_until
 from remote_fakes.fault_proxy import FaultProxy
 from remote_fakes.processes import openpi_like, serve_policy
+from rollout_console.errors import ConfigError
+from rollout_console.runtime import Phase, build_session
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
-from rollout_console.errors import ConfigError
-from rollout_console.runtime import Phase, build_session
-
 NO_RETURN = "--return_to_initial_position=false"
+
+
+def raw_connect(url: str, client: str | None = None, key: str | None = None):
+    """A bare WebSocket client (no console behind it), as a second robot or a reconnect would be."""
+    headers = ([("X-Rollout-Client", client)] if client else []) + ([("Authorization", f"Api-Key {key}")] if key else [])
+    direct = {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
+    return connect(url, additional_headers=headers, proxy=None, open_timeout=30, **direct)
 
 
 def remote(url: str, *flags: str):
@@ -160,8 +167,7 @@ def test_api_key_wrong_is_refused_with_401_before_anything_moves_and_never_shown
             assert key not in shown and "ws://127.0.0.1" in shown
             # one robot at a time: a second robot is refused at the handshake while the first is served
             with pytest.raises(InvalidStatus) as refused:
-                connect(server.url, additional_headers=[("Authorization", f"Api-Key {key}")], proxy=None,
-                        open_timeout=10)
+                raw_connect(server.url, key=key)
             assert refused.value.response.status_code == 409
 
 
@@ -260,16 +266,13 @@ def test_serve_policy_flag_errors_name_the_flag() -> None:
 
 
 def test_a_reconnect_from_the_same_console_replaces_its_half_dead_connection(flow_server) -> None:
-    first = connect(flow_server.url, additional_headers=[("X-Rollout-Client", "console-a")], proxy=None,
-                    open_timeout=30)
+    first = raw_connect(flow_server.url, client="console-a")
     try:
         first.recv(timeout=30)  # metadata
         with pytest.raises(InvalidStatus) as refused:  # another console: busy
-            connect(flow_server.url, additional_headers=[("X-Rollout-Client", "console-b")], proxy=None,
-                    open_timeout=30)
+            raw_connect(flow_server.url, client="console-b")
         assert refused.value.response.status_code == 409
-        second = connect(flow_server.url, additional_headers=[("X-Rollout-Client", "console-a")], proxy=None,
-                         open_timeout=30)
+        second = raw_connect(flow_server.url, client="console-a")
         try:
             assert second.recv(timeout=30)  # metadata: accepted
             with pytest.raises(ConnectionClosed) as closed:

@@ -101,7 +101,7 @@ def main(argv: Sequence[str]) -> int:
         loop = asyncio.get_running_loop()
         ready: asyncio.Future[int] = loop.create_future()
         task = asyncio.create_task(server.serve(config.host, config.port, ready))
-        done, _ = await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({task, ready}, return_when=asyncio.FIRST_COMPLETED)
         if ready.done():
             auth = "API key required" if api_key else "no API key (loopback only)"
             print(f"rollout-console serve-policy: {server.policy.name} on ws://{config.host}:{ready.result()} "

@@ -30,11 +30,11 @@ from .. import __version__
 from ..policies.protocol import Policy, is_guided
 from ..policies.remote.codec import CodecError, packb, unpackb
 from ..policies.remote.wire import (
+    CLIENT_HEADER,
     META_ACTION_DIM,
     META_ACTION_HORIZON,
     META_ACTION_NAMES,
     META_RTC,
-    CLIENT_HEADER,
     RTC_FIELD,
     RTC_VERSION,
 )

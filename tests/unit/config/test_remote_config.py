@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from rollout_console.config import load_config
 from rollout_console.errors import ConfigError
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from inference_fakes import ClockPolicy, observation
-
 from rollout_console.inference.rtc import QueueDryError, RTCInferenceEngine
 from rollout_console.inference.splice import blend_overlap, first_timely_row
 

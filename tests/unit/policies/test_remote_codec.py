@@ -13,7 +13,6 @@ import struct
 import msgpack
 import numpy as np
 import pytest
-
 from rollout_console.policies.remote.codec import CodecError, packb, unpackb
 
 
