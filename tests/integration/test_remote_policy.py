@@ -282,3 +282,25 @@ def test_a_reconnect_from_the_same_console_replaces_its_half_dead_connection(flo
             second.close()
     finally:
         first.close()
+
+
+@pytest.mark.parametrize("strategy, extra", [("sentry", ["--strategy.episode_time_s=1"]),
+                                             ("highlight", ["--strategy.ring_buffer_seconds=1"])])
+def test_recording_strategies_record_a_remote_policy(flow_server, tmp_path, strategy, extra) -> None:
+    from rollout_console.recording.verify import verify_dataset
+
+    root = tmp_path / strategy
+    session = build_session(remote(flow_server.url, *dataset_flags(root, strategy, *extra)))
+    session.start()
+    try:
+        wait_until(lambda: _inference(session)["inferences"] >= 3, timeout=60, message="remote inferences")
+        if strategy == "highlight":
+            assert session.submit("mark").accepted
+            wait_until(lambda: session.ctx.tick > 0, message="ticks")
+            wait_until(lambda: _inference(session)["inferences"] >= 5, timeout=60, message="more inferences")
+            assert session.submit("save").accepted
+        wait_until(lambda: session.dataset_info()["total_episodes"] >= 1, timeout=60, message="an episode saved")
+        assert session.phase is Phase.AUTONOMOUS
+    finally:
+        session.shutdown()
+    assert verify_dataset(root).ok
