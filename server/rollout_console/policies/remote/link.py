@@ -275,8 +275,8 @@ class RemoteLink:
         self.bytes_sent = len(payload)
         self.bytes_received = len(reply)
         if isinstance(reply, str):  # openpi: the traceback as a text frame, then it closes
-            self._drop(conn, "server error")
             last = reply.strip().splitlines()[-1] if reply.strip() else "(empty)"
+            self._drop(conn, f"server error: {last}")
             raise RemoteError(f"policy server {self.url} failed: {last}")
         self.latency.add(elapsed)
         self._recent.add(elapsed)
