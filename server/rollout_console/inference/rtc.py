@@ -373,7 +373,9 @@ class RTCInferenceEngine:
         guided = self.guidance and len(request.prefix) > 0
         if self.splice == "blend" and not guided and self._chunk is not None:
             chunk = blend_overlap(chunk, start, self._chunk[self._index:], self.blend_rows)
-        self._origin = request.time_at
+        # Row i is due at origin + i/fps. When nothing ran between the request and now (a first chunk
+        # after start/reset: the robot held still at the observed pose), the plan starts now instead.
+        self._origin = request.time_at if (request.base or consumed) else self._clock() - start / self.fps
         self._chunk = chunk
         self._index = start
         self._fresh = True

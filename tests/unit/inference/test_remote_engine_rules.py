@@ -71,6 +71,24 @@ def test_a_late_tick_skips_stale_rows_instead_of_sending_them() -> None:
         engine.stop()
 
 
+def test_a_first_chunk_that_arrives_late_starts_at_row_zero_when_the_robot_held_still() -> None:
+    clock = FakeClock()
+    policy = ClockPolicy(chunk_size=50, gated=True)
+    engine = RTCInferenceEngine(policy, fps=10, queue_threshold=5, guidance=False, max_action_age_s=0.15,
+                                clock=clock)
+    engine.start()
+    try:
+        assert engine.next_action(observation(-1.0)) is None  # request at t=0; the robot holds
+        clock.now = 0.5  # a 500 ms round trip
+        policy.release()
+        assert engine.wait_idle(10)
+        clock.now = 0.55
+        first = engine.next_action(observation(-1.0))
+        assert first is not None and first[0] == 0.0 and engine.status()["stale_skipped"] == 0
+    finally:
+        engine.stop()
+
+
 def test_without_max_age_nothing_is_skipped() -> None:
     clock = FakeClock()
     policy = ClockPolicy(chunk_size=50, gated=True)
