@@ -38,6 +38,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .policies.flow.train import main as train_main
 
         return train_main(args[1:])
+    if args and args[0] == "serve-policy":  # serve a policy to remote robots (openpi WebSocket protocol)
+        from .serving.main import main as serve_policy_main
+
+        return serve_policy_main(args[1:])
     if any(arg in ("-h", "--help") for arg in args):
         sys.stdout.write(help_text())
         return 0

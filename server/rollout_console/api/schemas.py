@@ -112,6 +112,25 @@ class JumpStats(BaseModel):
     max: float | None = None
 
 
+class PolicyConnectionStatus(BaseModel):
+    """A remote policy's link to its server (``--policy.type=remote``)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    state: Literal["connecting", "streaming", "degraded", "stalled", "reconnecting"] = Field(
+        description="streaming: replies within the budget; degraded: slower; stalled: a request (or ping) "
+        "unanswered past --policy.stall_after_ms; reconnecting: connection lost, retrying with back-off")
+    server: str = Field(description="The server's URL (never carries the API key)")
+    latency_ms: dict[str, float | None] = Field(description="Round trip p50 and p99")
+    latency_budget_ms: float | None = None
+    in_flight_ms: float | None = Field(None, description="Age of the request on the wire, if any")
+    requests: int
+    reconnects: int
+    bytes_sent_last: int
+    bytes_received_last: int
+    last_error: str | None = None
+
+
 class InferenceStatus(BaseModel):
     model_config = ConfigDict(extra="allow")
 
@@ -121,6 +140,7 @@ class InferenceStatus(BaseModel):
     queue_depth: int
     starved_ticks: int
     boundary_jump: JumpStats
+    connection: PolicyConnectionStatus | None = Field(None, description="Remote policies only")
 
 
 class RobotStatus(BaseModel):

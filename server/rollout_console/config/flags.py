@@ -227,6 +227,8 @@ def _literal_args(annotation: Any) -> tuple[Any, ...]:
 
 
 def _default_text(field: FieldInfo) -> str:
+    if field.is_required():
+        return ""
     if field.default_factory is not None:
         value = field.default_factory()  # type: ignore[call-arg]
     else:

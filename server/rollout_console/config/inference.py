@@ -36,8 +36,15 @@ class RTCOptions(StrictModel):
     guidance: bool = Field(
         True,
         description="Guide new chunks toward the unexecuted rest of the current one (false = naive async: "
-        "switch to the new chunk unguided; works with any policy)",
+        "switch to the new chunk unguided; works with any policy). Remote policies: on when the server "
+        "advertises the RTC extension, unless given",
     )
+    splice: Literal["auto", "switch", "blend"] = Field(
+        "auto",
+        description="How an unguided new chunk takes over: switch at once, or blend it over the overlap with "
+        "the rest of the current chunk (auto: blend for an unguided remote policy, else switch)",
+    )
+    blend_rows: int = Field(10, ge=1, le=1000, description="Rows over which splice=blend fades the old chunk out")
     execution_horizon: int = Field(
         10, ge=1, le=10_000, description="Rows of the new chunk that are guided (end of the soft mask, LeRobot naming)"
     )

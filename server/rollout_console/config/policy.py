@@ -1,4 +1,4 @@
-"""Policy configuration: ``--policy.type=scripted|flow``; ``--policy.path=DIR`` implies flow."""
+"""Policy configuration: ``--policy.type=scripted|flow|lerobot|remote``; ``--policy.path=DIR`` implies flow."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from pydantic import Discriminator, Field, Tag, model_validator
 
 from .base import StrictModel
 from .lerobot import LeRobotPolicyConfig, policy_family
+from .remote import RemotePolicyConfig
 
-__all__ = ["FlowPolicyConfig", "PolicyConfig", "ScriptedPolicyConfig"]
+__all__ = ["FlowPolicyConfig", "PolicyConfig", "RemotePolicyConfig", "ScriptedPolicyConfig"]
 
 
 class ScriptedPolicyConfig(StrictModel):
@@ -66,7 +67,8 @@ class FlowPolicyConfig(StrictModel):
 
 PolicyConfig = Annotated[
     Annotated[ScriptedPolicyConfig, Tag("scripted")] | Annotated[FlowPolicyConfig, Tag("flow")]
-    | Annotated[LeRobotPolicyConfig, Tag("lerobot")],
+    | Annotated[LeRobotPolicyConfig, Tag("lerobot")]
+    | Annotated[RemotePolicyConfig, Tag("remote")],
     Discriminator(policy_family),
     Field(description="Policy that drives the robot"),
 ]

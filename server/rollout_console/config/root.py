@@ -84,6 +84,17 @@ class RolloutConsoleConfig(StrictModel):
     lease: LeaseConfig = Field(default_factory=LeaseConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _remote_policies_default_to_rtc(cls, data: object) -> object:
+        # A remote policy must never stall the control loop on the network: without an explicit
+        # --inference.type it runs in the asynchronous engine (guidance decided by the server).
+        if isinstance(data, dict) and isinstance(data.get("policy"), dict) and data["policy"].get("type") == "remote":
+            inference = data.get("inference")
+            if inference is None or (isinstance(inference, dict) and not inference.get("type")):
+                data = {**data, "inference": {**(inference or {}), "type": "rtc"}}
+        return data
+
     @model_validator(mode="after")
     def _defaults_that_depend_on_the_robot(self) -> RolloutConsoleConfig:
         if self.teleop is None and self.robot.type == "sim":

@@ -19,7 +19,13 @@ def build_engine(config: RolloutConsoleConfig, layout: FeatureLayout) -> Inferen
     hardware is touched.
     """
     policy: Policy = make_policy(config.policy, layout, fps=config.fps)
-    return build_engine_for(config.inference, policy, fps=config.fps)
+    try:
+        return build_engine_for(config.inference, policy, fps=config.fps)
+    except BaseException:
+        close = getattr(policy, "close", None)
+        if callable(close):  # a remote policy's connection must not outlive a refused config
+            close()
+        raise
 
 
 def build_engine_for(inference: object, policy: Policy, fps: float) -> InferenceEngine:
@@ -32,11 +38,20 @@ def build_engine_for(inference: object, policy: Policy, fps: float) -> Inference
         from .rtc import RTCInferenceEngine
 
         options = inference.rtc  # type: ignore[attr-defined]
+        guidance, splice = options.guidance, options.splice
+        remote = getattr(policy, "server", None) is not None
+        if remote and "guidance" not in options.model_fields_set:  # the server's metadata decides
+            guidance = bool(getattr(policy, "supports_rtc", False))
+        if splice == "auto":
+            splice = "blend" if remote and not guidance else "switch"
         return RTCInferenceEngine(
             policy,
             fps=fps,
             queue_threshold=inference.queue_threshold,  # type: ignore[attr-defined]
-            guidance=options.guidance,
+            guidance=guidance,
+            splice=splice,
+            blend_rows=options.blend_rows,
+            max_action_age_s=_max_action_age_s(policy),
             execution_horizon=options.execution_horizon,
             max_guidance_weight=options.max_guidance_weight,
             prefix_attention_schedule=options.prefix_attention_schedule,
@@ -49,3 +64,9 @@ def build_engine_for(inference: object, policy: Policy, fps: float) -> Inference
     from .sync import SyncInferenceEngine
 
     return SyncInferenceEngine(policy, inference.n_action_steps)  # type: ignore[attr-defined]
+
+
+def _max_action_age_s(policy: Policy) -> float | None:
+    """Remote policies never send an action later than ``--policy.max_action_age_ms`` for its tick."""
+    age_ms = getattr(policy, "max_action_age_ms", None)
+    return None if age_ms is None else float(age_ms) / 1000.0

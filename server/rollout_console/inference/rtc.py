@@ -25,6 +25,12 @@ every splice. With d < horizon nothing changes.
 With ``guidance=False`` the engine is naive asynchronous inference: same triggering and splicing,
 unguided chunks (any policy works).
 
+Splice modes (``splice.py``): ``switch`` takes the new chunk as is; ``blend`` crossfades an unguided
+chunk over the overlap with the rest of the current one. With ``max_action_age_s`` an action later
+than that for its tick is skipped, never sent. Remote policies (``policy.server``): a tick whose queue
+ran dry, or a wait for a first chunk while the server is unreachable, raises ``QueueDryError`` naming
+the server (the strategy pauses; the robot holds).
+
 Reset bumps an epoch: a chunk whose request was filed before the reset is discarded on arrival.
 Errors: the thread retries after ``error_backoff_s``; after ``max_consecutive_errors`` failures in a
 row ``next_action`` raises ``InferenceError`` with the last error until ``reset()``.
@@ -45,12 +51,17 @@ from ..errors import ConfigError, InferenceError
 from ..policies.protocol import SCHEDULES, Policy, is_guided
 from .base import ChunkMetrics, PlotTrace
 from .latency import DelayEstimator
+from .splice import SPLICE_MODES, blend_overlap, first_timely_row
 
-__all__ = ["RTCInferenceEngine"]
+__all__ = ["QueueDryError", "RTCInferenceEngine"]
 
 log = logging.getLogger(__name__)
 
 _JOIN_TIMEOUT_S = 3.0
+
+
+class QueueDryError(InferenceError):
+    """No action for this tick and the (remote) policy cannot deliver one in time."""
 
 
 @dataclass
@@ -62,6 +73,7 @@ class _Request:
     consumed_at: int  # lifetime count of rows handed out, at the request
     tick_at: int  # lifetime count of ticks, at the request
     delay: int  # inference_delay given to the policy
+    time_at: float = 0.0  # clock at the request tick (row 0 of the new chunk is due then)
 
 
 class RTCInferenceEngine:
@@ -87,6 +99,9 @@ class RTCInferenceEngine:
         error_backoff_s: float = 0.2,
         plot_joint: str | None = None,
         clock: Callable[[], float] = time.perf_counter,
+        splice: str = "switch",
+        blend_rows: int = 10,
+        max_action_age_s: float | None = None,
     ) -> None:
         if guidance and not is_guided(policy):
             raise ConfigError(
@@ -101,6 +116,9 @@ class RTCInferenceEngine:
                               flag="--inference.rtc.prefix_attention_schedule")
         if queue_threshold < 0:
             raise ConfigError("must be >= 0", flag="--inference.queue_threshold")
+        if splice not in SPLICE_MODES:
+            raise ConfigError(f"unknown splice mode {splice!r} (use {', '.join(SPLICE_MODES)})",
+                              flag="--inference.rtc.splice")
         if max_consecutive_errors < 1:
             raise ValueError("max_consecutive_errors must be >= 1")
         self.policy = policy
@@ -115,6 +133,13 @@ class RTCInferenceEngine:
         self.schedule = schedule
         self.max_consecutive_errors = max_consecutive_errors
         self.error_backoff_s = error_backoff_s
+        self.splice = splice
+        self.blend_rows = blend_rows
+        self.max_action_age_s = max_action_age_s
+        self.server: str | None = getattr(policy, "server", None)  # set for remote policies
+        self.stale_skipped = 0
+        self.lateness_max_s = 0.0  # latest an action was sent relative to its tick (remote policies)
+        self._origin = 0.0
         self.metrics = ChunkMetrics()
         self.plot = PlotTrace(policy.action_names, plot_joint)
         self.delays = DelayEstimator(delay_window, delay_percentile, delay_margin_ticks, warmup_inferences)
@@ -155,6 +180,9 @@ class RTCInferenceEngine:
             self._request = None
             self._cond.notify_all()
             thread = self._thread
+        close = getattr(self.policy, "close", None)
+        if callable(close):  # a remote policy's connection; an in-flight request then fails at once
+            close()
         if thread is not None and thread is not threading.current_thread():
             thread.join(_JOIN_TIMEOUT_S)
             if thread.is_alive():
@@ -214,15 +242,30 @@ class RTCInferenceEngine:
             action: np.ndarray | None = None
             first = False
             chunk = self._chunk
+            now = self._clock()
+            if chunk is not None and self.max_action_age_s is not None and self._index < len(chunk):
+                timely = min(first_timely_row(self._index, self._origin, now, self.fps, self.max_action_age_s),
+                             len(chunk))
+                self.stale_skipped += timely - self._index
+                self._consumed += timely - self._index
+                self._index = timely
             if chunk is not None and self._index < len(chunk):
+                if self.max_action_age_s is not None:
+                    self.lateness_max_s = max(self.lateness_max_s, now - self._origin - self._index / self.fps)
                 action = chunk[self._index].copy()
                 self._index += 1
                 self._consumed += 1
                 first, self._fresh = self._fresh, False
             elif self._waiting:
                 self.metrics.waiting_ticks += 1
+                if self.server is not None and self._connection_state() in ("reconnecting", "connecting"):
+                    raise QueueDryError(f"policy server {self.server} is unreachable "
+                                        f"({self._connection_error()}); resume once it is back")
             else:
                 self.metrics.starved_ticks += 1
+                if self.server is not None and self._active:
+                    raise QueueDryError(f"the action queue ran dry waiting for policy server {self.server} "
+                                        f"({self._connection_state()}); the robot holds")
             remaining = len(chunk) - self._index if chunk is not None else 0
             if (self._active and self._request is None and self._inflight is None
                     and remaining <= self.queue_threshold and self._clock() >= self._retry_at):
@@ -234,12 +277,25 @@ class RTCInferenceEngine:
                 self._request = _Request(
                     epoch=self._epoch, observation=observation, prefix=prefix, base=base,
                     consumed_at=self._consumed, tick_at=self._ticks, delay=self._delay_estimate(),
+                    time_at=now,
                 )
                 self._cond.notify_all()
         if action is not None:
             self.metrics.executed(action, first_of_chunk=first)
         self.plot.executed(action)
         return action
+
+    def _connection(self) -> dict[str, Any] | None:
+        status = getattr(self.policy, "connection_status", None)
+        return status() if callable(status) else None
+
+    def _connection_state(self) -> str:
+        connection = self._connection()
+        return str(connection["state"]) if connection else "unknown"
+
+    def _connection_error(self) -> str:
+        connection = self._connection()
+        return str((connection or {}).get("last_error") or (connection or {}).get("state") or "no connection")
 
     def _delay_estimate(self) -> int:
         return max(1, self.delays.estimate(default=1) or 1)
@@ -314,6 +370,12 @@ class RTCInferenceEngine:
         elapsed_ticks = self._ticks - request.tick_at
         start = min(request.base + consumed, len(chunk))
         self.delays.add(1 + elapsed_ticks)
+        guided = self.guidance and len(request.prefix) > 0
+        if self.splice == "blend" and not guided and self._chunk is not None:
+            chunk = blend_overlap(chunk, start, self._chunk[self._index:], self.blend_rows)
+        # Row i is due at origin + i/fps. When nothing ran between the request and now (a first chunk
+        # after start/reset: the robot held still at the observed pose), the plan starts now instead.
+        self._origin = request.time_at if (request.base or consumed) else self._clock() - start / self.fps
         self._chunk = chunk
         self._index = start
         self._fresh = True
@@ -330,7 +392,9 @@ class RTCInferenceEngine:
         self._consecutive_errors += 1
         self._retry_at = self._clock() + self.error_backoff_s
         log.warning("rtc inference failed (%d in a row): %s", self._consecutive_errors, message)
-        if self._consecutive_errors >= self.max_consecutive_errors:
+        if getattr(error, "fatal", False):  # e.g. a server whose actions do not fit the robot
+            self._failure = message
+        elif self._consecutive_errors >= self.max_consecutive_errors:
             self._failure = (f"inference failed {self._consecutive_errors} times in a row; "
                              f"last error: {message}")
 
@@ -366,7 +430,14 @@ class RTCInferenceEngine:
                 "execution_horizon_effective": self.effective_horizon(self._delay_estimate()),
                 "max_guidance_weight": self.max_guidance_weight,
                 "prefix_attention_schedule": self.schedule,
+                "splice": self.splice,
+                "stale_skipped": self.stale_skipped,
+                "action_lateness_ms_max": round(self.lateness_max_s * 1000.0, 2),
+                "max_action_age_ms": None if self.max_action_age_s is None else self.max_action_age_s * 1000.0,
             }
+        connection = self._connection()
+        if connection is not None:
+            state["connection"] = connection
         state.update(self.metrics.to_dict())
         state["plot"] = self.plot.to_dict(upcoming)
         return state

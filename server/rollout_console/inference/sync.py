@@ -11,6 +11,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import InferenceError
 from ..policies.protocol import Policy
 from .base import ChunkMetrics, PlotTrace
 
@@ -26,6 +27,7 @@ class SyncInferenceEngine:
         self.policy = policy
         self.policy_name = policy.name
         self.n_action_steps = min(n_action_steps or policy.chunk_size, policy.chunk_size)
+        self._requested_steps = n_action_steps  # a remote policy's chunk size is known only from its replies
         self.metrics = ChunkMetrics()
         self.plot = PlotTrace(policy.action_names, plot_joint)
         self._queue: deque[np.ndarray] = deque()
@@ -37,6 +39,9 @@ class SyncInferenceEngine:
 
     def stop(self) -> None:
         self._queue.clear()
+        close = getattr(self.policy, "close", None)
+        if callable(close):  # a remote policy's connection
+            close()
 
     def reset(self) -> None:
         self._queue.clear()
@@ -67,7 +72,11 @@ class SyncInferenceEngine:
                 self.metrics.latency_s.add(elapsed)
             self.metrics.stalled(elapsed)
             self.metrics.inferences += 1
-            self._queue.extend(chunk[: self.n_action_steps])
+            steps = min(self._requested_steps or len(chunk), len(chunk))
+            if chunk.ndim != 2 or steps < 1:
+                raise InferenceError(f"{self.policy_name} returned a chunk of shape {chunk.shape}")
+            self.n_action_steps = steps
+            self._queue.extend(chunk[:steps])
             self._fresh_chunk = True
         action = self._queue.popleft()
         self.metrics.executed(action, first_of_chunk=self._fresh_chunk)
@@ -83,4 +92,6 @@ class SyncInferenceEngine:
             "delay_ticks": 0,
             **self.metrics.to_dict(),
             "plot": self.plot.to_dict(queued),
+            **({"connection": self.policy.connection_status()}  # type: ignore[attr-defined]
+               if callable(getattr(self.policy, "connection_status", None)) else {}),
         }

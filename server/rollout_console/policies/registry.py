@@ -54,10 +54,17 @@ def _lerobot(config: Any, layout: FeatureLayout, fps: float) -> Policy:
     return load_lerobot_policy(config, layout, fps)
 
 
+def _remote(config: Any, layout: FeatureLayout, fps: float) -> Policy:
+    from .remote.loader import load_remote_policy
+
+    return load_remote_policy(config, layout, fps)
+
+
 POLICY_FACTORIES: dict[str, PolicyFactory] = {
     "scripted": _scripted,
     "flow": _flow,
     "lerobot": _lerobot,
+    "remote": _remote,
 }
 
 

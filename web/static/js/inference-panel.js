@@ -44,6 +44,19 @@ export function InferencePanel(root, controller) {
     ctx.stroke();
   }
 
+  // A remote policy's connection: connecting, streaming, degraded, stalled or reconnecting.
+  function showConnection(conn) {
+    q('policy-server-label').hidden = !conn;
+    const row = q('policy-server');
+    row.hidden = !conn;
+    if (!conn) return;
+    row.dataset.state = conn.state;
+    q('policy-server-state').textContent = conn.state;
+    const rtt = conn.latency_ms?.p50 == null ? '' : ` · ${fmt(conn.latency_ms.p50, 0)} ms`;
+    const error = conn.state === 'reconnecting' && conn.last_error ? ` · ${conn.last_error}` : '';
+    q('policy-server-detail').textContent = `${conn.server}${rtt}${error}`;
+  }
+
   controller.addEventListener('rc:state', ({ detail }) => {
     const inf = detail.inference;
     if (!inf) return;
@@ -55,6 +68,7 @@ export function InferencePanel(root, controller) {
     root.dataset.starved = String((inf.starved_ticks ?? 0) > 0);
     const jump = inf.boundary_jump || {};
     q('inference-jump').textContent = `${fmt(jump.last, 1)} / ${fmt(jump.p99, 1)} / ${fmt(jump.max, 1)}`;
+    showConnection(inf.connection);
     const plot = inf.plot;
     canvas.hidden = !plot;
     label.hidden = !plot;

@@ -1,0 +1,1 @@
+"""``rollout-console serve-policy``: serve a local policy over openpi's WebSocket protocol."""
