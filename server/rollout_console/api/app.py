@@ -22,7 +22,7 @@ from .auth import AccessPolicy
 from .lease import LeaseChange, OperatorLease
 from .metrics import install_metrics
 from .preview import PreviewHubs
-from .routes import cameras, commands, health, teleop, ws
+from .routes import cameras, commands, evaluation, health, teleop, ws
 from .routes import lease as lease_routes
 from .routes import session as session_routes
 from .status_cache import StatusCache
@@ -87,7 +87,7 @@ def create_app(
         the_session, app.state.hubs, extras={"inputs": lambda: _inputs_status(the_pedal), "lease": lease.snapshot}
     )
     install_access_middleware(app)
-    for module in (health, session_routes, commands, lease_routes, teleop, ws, cameras):
+    for module in (health, session_routes, commands, lease_routes, teleop, ws, cameras, evaluation):
         app.include_router(module.router)
     app.include_router(web_router)
     install_metrics(app, the_session, app.state.hubs)

@@ -14,6 +14,7 @@ from ...runtime.session import Session
 from ..access import Caller, authorize_command
 from ..deps import SessionDep
 from ..schemas import CommandAccepted, EmptyBody, ErrorDetail
+from .evaluation import ExcludeBody
 
 router = APIRouter(prefix="/api/v1/commands", tags=["commands"])
 
@@ -28,16 +29,19 @@ COMMAND_HELP: dict[str, str] = {
     "upload": "Upload the saved episodes to the Hub now.",
     "stop": "End the session (returns home when configured).",
     "estop": "Emergency stop: no more motion commands until an explicit resume.",
+    "end_reset": "End the reset now: the next episode starts once the arm is home (episodic).",
+    "end_episode": "End the running episode now; its outcome comes next (episodic).",
+    "exclude": "Leave a finished episode out of the statistics, with a reason (episodic; it stays saved).",
 }
 
 class SaveBody(BaseModel):
     """``save`` may label the episode with the outcome of the attempt (stored with the episode)."""
 
     model_config = ConfigDict(extra="forbid")
-    outcome: Literal["success", "failure"] | None = Field(None, description="How the attempt ended")
+    outcome: Literal["success", "failure", "unknown"] | None = Field(None, description="How the attempt ended")
 
 
-COMMAND_BODIES: dict[str, type[BaseModel]] = {"save": SaveBody}
+COMMAND_BODIES: dict[str, type[BaseModel]] = {"save": SaveBody, "exclude": ExcludeBody}
 """Commands that take arguments; every other command accepts an empty object or no body."""
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
