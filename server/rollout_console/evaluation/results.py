@@ -179,10 +179,14 @@ def describe_pair(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
                 more_episodes_each=more)
     numbers = (f"{s_b}/{n_b} vs {s_a}/{n_a}, difference {_points(diff.estimate)} points, 95 % CI "
                f"{_points(diff.low)} to {_points(diff.high)}, p = {p_value:.3f}")
-    if significant:
-        better, worse = (b["name"], a["name"]) if diff.estimate > 0 else (a["name"], b["name"])
-        pair["verdict"] = "b_better" if diff.estimate > 0 else "a_better"
-        pair["summary"] = f"{better} is better than {worse}: {numbers}."
+    if significant and diff.estimate > 0:
+        pair["verdict"] = "b_better"
+        pair["summary"] = f"{b['name']} is better than {a['name']}: {numbers}."
+    elif significant:  # stated from the better one's side: its counts first, a positive difference
+        pair["verdict"] = "a_better"
+        pair["summary"] = (f"{a['name']} is better than {b['name']}: {s_a}/{n_a} vs {s_b}/{n_b}, difference "
+                           f"{_points(-diff.estimate)} points, 95 % CI {_points(-diff.high)} to {_points(-diff.low)}, "
+                           f"p = {p_value:.3f}.")
     else:
         pair["verdict"] = "not_distinguishable"
         pair["summary"] = (f"{b['name']} and {a['name']} are not distinguishable yet: {numbers}; about {more} more "

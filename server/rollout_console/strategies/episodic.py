@@ -247,7 +247,8 @@ class EpisodicStrategy(Strategy):
             self.reset_deadline = ctx.now + self.config.reset_time_s
             steps.capture_hold_target(ctx)
             seed = self.assignment.scene_seeds[self.index]
-            scene = getattr(ctx.robot.inner, "reset_scene", None)  # SceneResetter extension (the sim)
+            robot = getattr(ctx.robot, "inner", ctx.robot)
+            scene = getattr(robot, "reset_scene", None)  # the SceneResetter extension (the sim has it)
             if scene is not None:
                 scene(seed)
             ctx.events.publish("evaluation_reset", episode=self.index + 1, of=self.config.num_episodes,
