@@ -12,6 +12,7 @@ SUITES = {
     "recording_threads": "benchmarks.recording_threads",
     "inference": "benchmarks.inference",
     "hil": "benchmarks.hil",
+    "evaluation": "benchmarks.evaluation",
 }
 
 
