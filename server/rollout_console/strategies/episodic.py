@@ -131,7 +131,7 @@ class EpisodicStrategy(Strategy):
                 self.reset_left = None
             if target is P.RESETTING and self.reset_stage == "homing":
                 ctx.stopping_from = None  # homing starts again from where the arm is now
-        if target is P.PAUSED and ctx.phase is P.RESETTING and self.reset_stage == "scene":
+        if target in (P.PAUSED, P.ESTOPPED) and ctx.phase is P.RESETTING and self.reset_stage == "scene":
             self.reset_left = max(0.0, self.reset_deadline - ctx.now)
         super().enter(ctx, target, command)
 

@@ -211,3 +211,13 @@ def test_stop_mid_episode_keeps_it_as_unknown(tmp_path) -> None:
     h.until(P.STOPPED)
     row = h.report["episodes"][0]
     assert (row["outcome"], row["outcome_source"]) == ("unknown", "stopped")
+
+
+def test_estop_in_a_reset_returns_to_the_reset_not_to_the_policy(tmp_path) -> None:
+    h = Harness(tmp_path, "--strategy.reset_time_s=1")
+    h.tick(3)
+    assert h.send("estop").accepted and h.ctx.phase is P.ESTOPPED
+    h.tick(60)
+    assert h.send("resume").accepted and h.ctx.phase is P.RESETTING
+    h.tick()
+    assert h.ctx.phase is P.RESETTING  # the countdown was held, the policy does not start at once
