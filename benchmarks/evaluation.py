@@ -22,10 +22,11 @@ from .common import console, header, row
 
 def run(episodes: int, episode_time_s: float, reset_time_s: float, inference: str, record: bool) -> dict:
     out = Path(tempfile.mkdtemp(prefix="rc-eval-bench-"))
-    flags = ["--strategy.type=episodic", '--strategy.policies=[{path: "builtin:sim_flow"}, {type: scripted}]',
-             f"--strategy.num_episodes={episodes}", f"--strategy.episode_time_s={episode_time_s}",
+    # the engine choice applies to sim_flow; the scripted expert cannot be guided and always runs sync
+    policies = f'[{{path: "builtin:sim_flow", inference: {{type: {inference}}}}}, {{type: scripted, inference: {{type: sync}}}}]'
+    flags = ["--strategy.type=episodic", f"--strategy.policies={policies}", f"--strategy.num_episodes={episodes}", f"--strategy.episode_time_s={episode_time_s}",
              f"--strategy.reset_time_s={reset_time_s}", f"--strategy.output_dir={out / 'results'}",
-             "--strategy.seed=0", "--return_duration_s=1.5", f"--inference.type={inference}"]
+             "--strategy.seed=0", "--return_duration_s=1.5"]
     if record:
         flags += ["--dataset.repo_id=bench/eval", f"--dataset.root={out / 'dataset'}", "--dataset.push_to_hub=false",
                   "--dataset.stamp_repo_id=false"]
@@ -54,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--episodes", type=int, default=None)
     parser.add_argument("--episode-time-s", type=float, default=20.0)
     parser.add_argument("--reset-time-s", type=float, default=1.0)
-    parser.add_argument("--inference", choices=("sync", "rtc"), default="sync")
+    parser.add_argument("--inference", choices=("sync", "rtc"), default="sync", help="sim_flow's engine")
     parser.add_argument("--record", action="store_true", help="also record a LeRobotDataset")
     parser.add_argument("--json", type=Path, default=None, help="write the report here too")
     args = parser.parse_args(list(argv or []))
