@@ -13,6 +13,7 @@ SUITES = {
     "inference": "benchmarks.inference",
     "hil": "benchmarks.hil",
     "remote": "benchmarks.remote",
+    "evaluation": "benchmarks.evaluation",
 }
 
 

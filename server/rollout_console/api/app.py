@@ -24,7 +24,7 @@ from .errors import install_error_handlers
 from .lease import LeaseChange, OperatorLease
 from .metrics import install_metrics
 from .preview import PreviewHubs
-from .routes import cameras, commands, health, teleop, ws
+from .routes import cameras, commands, evaluation, health, teleop, ws
 from .routes import lease as lease_routes
 from .routes import session as session_routes
 from .status_cache import StatusCache
@@ -92,7 +92,7 @@ def create_app(
     # added before the access middleware, so it runs inside it: refused callers never get a body read
     app.add_middleware(BodyGuard, max_bytes=config.server.max_body_bytes)
     install_access_middleware(app)
-    for module in (health, session_routes, commands, lease_routes, teleop, ws, cameras):
+    for module in (health, session_routes, commands, lease_routes, teleop, ws, cameras, evaluation):
         app.include_router(module.router)
     app.include_router(web_router)
     install_metrics(app, the_session, app.state.hubs)

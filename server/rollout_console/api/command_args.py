@@ -14,17 +14,25 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from .errors import clean_issues
 from .schemas import EmptyBody
 
-__all__ = ["COMMAND_BODIES", "ArgsError", "SaveBody", "args_of", "body_model", "validate_args"]
+__all__ = ["COMMAND_BODIES", "ArgsError", "ExcludeBody", "SaveBody", "args_of", "body_model", "validate_args"]
 
 
 class SaveBody(BaseModel):
     """``save`` may label the episode with the outcome of the attempt (stored with the episode)."""
 
     model_config = ConfigDict(extra="forbid")
-    outcome: Literal["success", "failure"] | None = Field(None, description="How the attempt ended")
+    outcome: Literal["success", "failure", "unknown"] | None = Field(None, description="How the attempt ended")
 
 
-COMMAND_BODIES: dict[str, type[BaseModel]] = {"save": SaveBody}
+class ExcludeBody(BaseModel):
+    """``exclude`` leaves a finished episode out of the statistics; the results keep it with the reason."""
+
+    model_config = ConfigDict(extra="forbid")
+    episode: int = Field(ge=1, description="Episode number as shown (1 = the first)")
+    reason: str = Field(min_length=1, max_length=500, description="Why it does not count (shown in the results)")
+
+
+COMMAND_BODIES: dict[str, type[BaseModel]] = {"save": SaveBody, "exclude": ExcludeBody}
 """Commands that take arguments; every other command accepts an empty object or no body."""
 
 

@@ -162,7 +162,8 @@ class StatusPublic(BaseModel):
 
     session_id: str = Field(description="Changes when the server restarts (clients then resync from seq 0)")
     strategy: str
-    phase: Literal["starting", "autonomous", "paused", "correcting", "stopping", "stopped", "estopped", "error"]
+    phase: Literal["starting", "autonomous", "paused", "correcting", "stopping", "stopped", "estopped", "error",
+                   "resetting", "awaiting_outcome"]
     fps: float = Field(description="Policy and recording rate")
     control_hz: float = Field(description="Command rate: fps x --interpolation_multiplier")
     elapsed_s: float

@@ -10,7 +10,7 @@ from .hardware import RobotConfig, SimRobotConfig, SimTeleopConfig, TeleopConfig
 from .inference import InferenceConfig, SyncInferenceConfig
 from .inputs import AuthConfig, LeaseConfig, PedalConfig
 from .policy import PolicyConfig, ScriptedPolicyConfig
-from .strategy import RECORDING_STRATEGIES, BaseStrategyConfig, StrategyConfig
+from .strategy import OPTIONAL_RECORDING_STRATEGIES, RECORDING_STRATEGIES, BaseStrategyConfig, StrategyConfig
 
 __all__ = ["LoopConfig", "RolloutConsoleConfig", "ServerConfig"]
 
@@ -66,7 +66,8 @@ class RolloutConsoleConfig(StrictModel):
     strategy: StrategyConfig = Field(default_factory=BaseStrategyConfig)
     inference: InferenceConfig = Field(default_factory=SyncInferenceConfig)
     dataset: DatasetConfig | None = Field(
-        None, description="Where episodes are recorded (required by sentry, highlight and dagger)"
+        None, description="Where episodes are recorded (required by sentry, highlight and dagger; optional for "
+        "episodic)"
     )
     resume: bool = Field(False, description="Append to an existing dataset (checked before the robot connects)")
     fps: float = Field(30.0, gt=0, le=1000, description="Policy and recording rate in Hz")
@@ -106,9 +107,10 @@ class RolloutConsoleConfig(StrictModel):
         kind = self.strategy.type
         if kind in RECORDING_STRATEGIES and self.dataset is None:
             raise ValueError(f"--strategy.type={kind} records episodes: give --dataset.repo_id=owner/name")
-        if kind not in RECORDING_STRATEGIES and self.dataset is not None:
+        records = RECORDING_STRATEGIES | OPTIONAL_RECORDING_STRATEGIES
+        if kind not in records and self.dataset is not None:
             raise ValueError(f"--strategy.type={kind} records nothing: drop the --dataset.* options or use "
-                             "--strategy.type=sentry, highlight or dagger")
+                             "--strategy.type=sentry, highlight, dagger or episodic")
         if self.resume and self.dataset is None:
             raise ValueError("--resume=true needs a dataset to append to (--dataset.repo_id, --dataset.root)")
         if self.dataset is not None and self.dataset.fps is not None and self.dataset.fps != self.fps:
@@ -116,6 +118,24 @@ class RolloutConsoleConfig(StrictModel):
                              "timestamps would lie; the dataset records at the policy rate")
         if kind == "dagger" and self.teleop is None:
             raise ValueError("--strategy.type=dagger needs a leader arm: give --teleop.type")
+        return self
+
+    @model_validator(mode="after")
+    def _evaluation_rules(self) -> RolloutConsoleConfig:
+        from .episodic import EpisodicStrategyConfig, policy_label
+
+        strategy = self.strategy
+        if not isinstance(strategy, EpisodicStrategyConfig) or not strategy.policies:
+            return self
+        if "policy" in self.model_fields_set:
+            raise ValueError("--strategy.policies replaces --policy: give the policies to compare in "
+                             "--strategy.policies only (drop the --policy.* options)")
+        session_guided_rtc = self.inference.type == "rtc" and self.inference.rtc.guidance
+        for index, entry in enumerate(strategy.policies):
+            if entry.inference is None and session_guided_rtc and entry.policy.type == "scripted":
+                raise ValueError(f"--strategy.policies[{index}] ({policy_label(entry.policy)}): guided rtc "
+                                 "(--inference.type=rtc) needs a guided policy; the scripted expert is not one: give "
+                                 "this entry its own inference: {type: sync}")
         return self
 
     @property

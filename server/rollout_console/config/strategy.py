@@ -7,11 +7,13 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from .base import StrictModel
+from .episodic import EpisodicStrategyConfig
 
 __all__ = [
     "RECORDING_STRATEGIES",
     "BaseStrategyConfig",
     "DaggerStrategyConfig",
+    "EpisodicStrategyConfig",
     "HighlightStrategyConfig",
     "SentryStrategyConfig",
     "StrategyConfig",
@@ -85,8 +87,13 @@ class DaggerStrategyConfig(_Rotation):
 
 
 StrategyConfig = Annotated[
-    BaseStrategyConfig | SentryStrategyConfig | HighlightStrategyConfig | DaggerStrategyConfig,
+    BaseStrategyConfig | SentryStrategyConfig | HighlightStrategyConfig | DaggerStrategyConfig
+    | EpisodicStrategyConfig,
     Field(discriminator="type", description="Rollout strategy"),
 ]
 
 RECORDING_STRATEGIES = frozenset({"sentry", "highlight", "dagger"})
+"""Strategies that record episodes: a dataset is required."""
+
+OPTIONAL_RECORDING_STRATEGIES = frozenset({"episodic"})
+"""Strategies that record episodes when a dataset is given and run without one otherwise."""

@@ -19,7 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Camera", "CameraSource", "CameraStats", "Frame", "Robot", "TaskReporter", "Teleoperator"]
+__all__ = ["Camera", "CameraSource", "CameraStats", "Frame", "Robot", "SceneResetter", "TaskReporter", "Teleoperator"]
 
 FeatureSpec = type | tuple[int, ...]
 
@@ -137,3 +137,9 @@ class TaskReporter(Protocol):
     """Optional: a robot (the sim) that can tell whether its task succeeded."""
 
     def task_status(self) -> dict[str, Any]: ...
+
+
+class SceneResetter(Protocol):
+    """Optional: a robot (the sim) that can put its scene back itself between evaluation episodes."""
+
+    def reset_scene(self, seed: int | None = None) -> None: ...

@@ -63,7 +63,8 @@ _OVER = "the session is {phase}; the pedal has nothing to do"
 
 _TOGGLES: dict[str, dict[Phase, str]] = {
     # Correcting + pause asks the strategy to freeze the arm; it may refuse, and the refusal is reported.
-    "pause_resume": {P.STARTING: "pause", P.AUTONOMOUS: "pause", P.CORRECTING: "pause", P.PAUSED: "resume"},
+    "pause_resume": {P.STARTING: "pause", P.AUTONOMOUS: "pause", P.CORRECTING: "pause", P.PAUSED: "resume",
+                     P.RESETTING: "end_reset"},  # episodic: the scene is back, start the next episode
     # Autonomous + takeover is submitted so a strategy that allows a direct intervention can accept it.
     "takeover_handback": {P.AUTONOMOUS: "takeover", P.PAUSED: "takeover", P.CORRECTING: "handback"},
     # Upload never moves the robot: it is submitted in every phase and the session decides.

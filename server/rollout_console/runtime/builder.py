@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import Any
 
 from ..config import RolloutConsoleConfig
+from ..config.episodic import EpisodicStrategyConfig
 from ..errors import ConfigError
 from ..features import FeatureLayout
 from ..hardware.registry import make_robot, make_teleop
 from ..hardware.thread_safe import ThreadSafeRobot
 from ..inference.factory import build_engine
+from ..inference.pool import build_policy_switch
 from ..inference.interpolator import ActionInterpolator
 from ..strategies import make_strategy
 from ..strategies.context import TickContext
@@ -18,6 +20,13 @@ from .events import EventBus
 from .session import Session
 
 __all__ = ["build_session"]
+
+
+def build_engine_for_strategy(config: RolloutConsoleConfig, layout: FeatureLayout) -> Any:
+    """The policy engine; an evaluation (episodic) loads every policy it compares behind one switch."""
+    if isinstance(config.strategy, EpisodicStrategyConfig):
+        return build_policy_switch(config, layout)
+    return build_engine(config, layout)
 
 
 def build_session(config: RolloutConsoleConfig, *, hub_api: Any = None) -> Session:
@@ -31,8 +40,8 @@ def build_session(config: RolloutConsoleConfig, *, hub_api: Any = None) -> Sessi
     layout = FeatureLayout.from_robot(robot.observation_features, robot.action_features)
     events = EventBus()
     recording = open_recording(config, layout, robot.name, events, hub_api) if config.dataset else None
-    engine = build_engine(config, layout)
-    strategy = make_strategy(config, recording)
+    engine = build_engine_for_strategy(config, layout)
+    strategy = make_strategy(config, recording, engine=engine, robot=robot)
     teleop = make_teleop(config.teleop)
     if teleop is not None and config.strategy.type == "dagger":
         missing = [name for name in layout.action_names if name not in teleop.action_features]

@@ -22,6 +22,9 @@ COMMAND_NAMES: tuple[str, ...] = (
     "upload",
     "stop",
     "estop",
+    "end_reset",
+    "end_episode",
+    "exclude",
 )
 
 _ids = itertools.count(1)

@@ -16,6 +16,8 @@ class Phase(StrEnum):
     STOPPED = "stopped"
     ESTOPPED = "estopped"
     ERROR = "error"
+    RESETTING = "resetting"  # episodic: the arm returns home and the scene is put back before an episode
+    AWAITING_OUTCOME = "awaiting_outcome"  # episodic: the episode is over, the operator gives its outcome
 
 
 MOVING = frozenset({Phase.AUTONOMOUS, Phase.CORRECTING})

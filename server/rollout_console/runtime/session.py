@@ -159,6 +159,11 @@ class Session:
         """The strategy's Recording helper, or None for strategies that record nothing."""
         return getattr(self.strategy, "recording", None)
 
+    def evaluation(self) -> dict[str, Any] | None:
+        """Per-policy success rates, the comparison and the episodes (None: this strategy evaluates nothing)."""
+        book = self.strategy.evaluation
+        return None if book is None else book.report()
+
     def dataset_info(self) -> dict[str, Any] | None:
         recording = self.recording
         if recording is None:

@@ -36,9 +36,20 @@ def _dagger(config: Any, recording: Recording | None) -> Strategy:
     return DaggerStrategy(config.strategy, recording, config.fps)
 
 
-STRATEGIES = {"base": _base, "sentry": _sentry, "highlight": _highlight, "dagger": _dagger}
+def _episodic(config: Any, recording: Recording | None, **parts: Any) -> Strategy:
+    from .episodic_setup import make_episodic
+
+    return make_episodic(config, recording, **parts)
 
 
-def make_strategy(config: Any, recording: Recording | None = None) -> Strategy:
+STRATEGIES = {"base": _base, "sentry": _sentry, "highlight": _highlight, "dagger": _dagger, "episodic": _episodic}
+NEEDS_PARTS = frozenset({"episodic"})
+"""Strategies built with the session's parts (the engine and the robot), not from the config alone."""
+
+
+def make_strategy(config: Any, recording: Recording | None = None, **parts: Any) -> Strategy:
     """The strategy named by ``config.strategy.type`` (validated by the config already)."""
-    return STRATEGIES[config.strategy.type](config, recording)
+    kind = config.strategy.type
+    if kind in NEEDS_PARTS:
+        return STRATEGIES[kind](config, recording, **parts)
+    return STRATEGIES[kind](config, recording)

@@ -65,6 +65,8 @@ class Strategy:
     transitions: Mapping[tuple[Phase, str], Phase] = COMMON_TRANSITIONS
     recording: Recording | None = None
     """The recording steps, for strategies that record (faults, durable stop and short episodes use it)."""
+    evaluation: Any = None
+    """The EvaluationBook of strategies that evaluate policies (episodic): outcomes and statistics."""
 
     def __init__(self) -> None:
         self.actions: dict[str, ActionHandler] = {}

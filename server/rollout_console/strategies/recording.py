@@ -313,7 +313,7 @@ def open_recording(config: Any, layout: FeatureLayout, robot_type: str, events: 
     intervention = strategy.type == "dagger"
     spec = RecorderSpec.from_config(dataset, root=root, repo_id=repo_id, layout=layout, fps=config.fps,
                                     robot_type=robot_type, intervention=intervention,
-                                    extras={"outcome": "string"})
+                                    extras={"outcome": "string", **getattr(strategy, "episode_columns", {})})
 
     def forward(kind: str, data: dict[str, Any]) -> None:
         events.publish(kind, **data)

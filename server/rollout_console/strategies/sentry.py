@@ -21,7 +21,7 @@ from .steps import recorded_action
 
 __all__ = ["SentryStrategy", "outcome_extra"]
 
-OUTCOMES = (None, "success", "failure")
+OUTCOMES = (None, "success", "failure", "unknown")
 
 
 def outcome_extra(command: Command) -> dict[str, Any] | str:
@@ -31,7 +31,7 @@ def outcome_extra(command: Command) -> dict[str, Any] | str:
         return f"save takes only 'outcome' (got {sorted(unknown)})"
     outcome = command.args.get("outcome")
     if outcome not in OUTCOMES:
-        return f"outcome must be 'success' or 'failure' (got {outcome!r})"
+        return f"outcome must be 'success', 'failure' or 'unknown' (got {outcome!r})"
     return {"outcome": outcome} if outcome else {}
 
 

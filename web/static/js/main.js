@@ -2,6 +2,7 @@
 import { CameraView } from './camera-view.js';
 import { CommandPanel } from './command-panel.js';
 import { Controller } from './controller.js';
+import { EvaluationPanel } from './evaluation-panel.js';
 import { InferencePanel } from './inference-panel.js';
 import { InputsPanel } from './inputs-panel.js';
 import { KeymapDialog } from './keymap-dialog.js';
@@ -33,6 +34,7 @@ mount('.inference-panel', InferencePanel);
 mount('.recording-panel', RecordingPanel);
 mount('.episodes', EpisodeList);
 mount('.teleop-panel', TeleopPanel);
+mount('.evaluation-panel', EvaluationPanel);
 mount('[data-testid="review-dialog"]', ReviewDialog);
 if (document.body.classList.contains('tablet')) TabletFacts(document, controller);
 if ($('[data-testid="keymap-dialog"]')) {

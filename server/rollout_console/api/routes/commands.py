@@ -32,6 +32,9 @@ COMMAND_HELP: dict[str, str] = {
     "upload": "Upload the saved episodes to the Hub now.",
     "stop": "End the session (returns home when configured).",
     "estop": "Emergency stop: no more motion commands until an explicit resume.",
+    "end_reset": "End the reset now: the next episode starts once the arm is home (episodic).",
+    "end_episode": "End the running episode now; its outcome comes next (episodic).",
+    "exclude": "Leave a finished episode out of the statistics, with a reason (episodic; it stays saved).",
 }
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {

@@ -118,3 +118,7 @@ class SimRobot:
 
     def task_status(self) -> dict[str, object]:
         return self.world.task_status()
+
+    def reset_scene(self, seed: int | None = None) -> None:
+        """Put the scene back for a new episode (SceneResetter extension; seeded: the same layout again)."""
+        self.world.reset_scene(seed)

@@ -94,10 +94,16 @@ class SimWorld:
         a = math.radians(self._rng.uniform(-55.0, 55.0))
         return np.array([r * math.cos(a), r * math.sin(a)])
 
-    def reset_scene(self) -> None:
-        """Start a new attempt: re-randomise object and target (the arm stays where it is)."""
+    def reset_scene(self, seed: int | None = None) -> None:
+        """Start a new attempt: re-randomise object and target (the arm stays where it is).
+
+        With ``seed`` the layout comes from that seed alone (an evaluation puts every policy in front of
+        the same scenes); without it, from the world's own sequence.
+        """
         with self._lock:
             self._close_attempt(success=False)
+            if seed is not None:
+                self._rng = np.random.default_rng(seed)
             self._new_scene()
 
     def _close_attempt(self, success: bool) -> None:
