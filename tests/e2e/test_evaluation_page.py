@@ -28,6 +28,8 @@ def test_the_page_shows_live_results_with_intervals(page: Page, tmp_path) -> Non
         expect(panel).to_have_attribute("data-finished", "1", timeout=15000)
         expect(panel).to_have_attribute("data-stage", "episode", timeout=20000)
         expect(page.locator('[data-testid="eval-episode"]')).to_have_text("episode 2 of 4")
+        # the key labels only what can be labelled now: wait, as an operator would, for the enabled button
+        expect(panel.locator('[data-save-outcome="failure"]')).to_be_enabled(timeout=20000)
         page.keyboard.press("2")  # failure
         expect(panel).to_have_attribute("data-finished", "2", timeout=15000)
         bars = panel.locator(".eval-bar")

@@ -136,6 +136,8 @@ export function EvaluationPanel(root, controller) {
     if (outcome && available.includes('save')) {
       event.preventDefault();
       send('save', { outcome });
+    } else if (outcome && available.length) {
+      controller.emit('rc:flash', { text: `key ${event.key}: no episode to label right now` });
     } else if (event.code === 'KeyN' && available.includes('end_reset')) {
       event.preventDefault();
       send('end_reset');
