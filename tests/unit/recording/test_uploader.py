@@ -166,7 +166,8 @@ def test_failures_are_retried_with_exponential_backoff(dataset, tmp_path) -> Non
     assert len(times) == 4
     gaps = [b - a for a, b in itertools.pairwise(times)]
     for gap, delay in zip(gaps, (0.1, 0.2, 0.4), strict=True):
-        assert gap >= delay, f"retried after {gap:.3f} s, back-off should be {delay} s"  # doubling, as a floor
+        # doubling, as a floor (a loaded machine may only add to a gap)
+        assert gap >= delay, f"retried after {gap:.3f} s, back-off should be {delay} s"
     failed = [d for k, d in events if k == "upload_failed"]
     assert [f["will_retry"] for f in failed] == [True, True, True]
     assert "ConnectionError" in failed[1]["error"]

@@ -213,7 +213,7 @@ def test_discard_drops_the_episode_without_a_trace(tmp_path, open_recorder, even
     assert recorder.status()["state"] == "idle"
     infos = record(recorder, layout, [5], task="kept")
     assert infos[0].index == 0
-    wait_until(lambda: not staged_episodes(root), timeout=30, message="the discarded episode's staging removed")
+    wait_until(lambda: not staged_episodes(root), timeout=30, message="staging of the discarded episode removed")
     assert ("episode_discarded", {"frames": 8, "task": "doomed"}) in events
     info = json.loads((root / "meta/info.json").read_text())
     assert (info["total_episodes"], info["total_frames"], info["total_tasks"]) == (1, 5, 1)

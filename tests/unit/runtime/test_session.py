@@ -15,7 +15,7 @@ from rollout_console.runtime import Phase, build_session
 def session():
     s = build_session(config("--return_duration_s=0.5"))
     s.start()
-    wait_until(lambda: s.phase is Phase.AUTONOMOUS, message="autonomous")
+    wait_until(lambda: s.phase is Phase.AUTONOMOUS, timeout=30, message="autonomous")
     yield s
     s.shutdown(timeout=10)
 
@@ -48,7 +48,8 @@ def test_pause_holds_position_and_resume_continues(session) -> None:
     result = session.submit("resume")
     assert result.accepted and session.phase is Phase.AUTONOMOUS
     start = _joints(session)
-    wait_until(lambda: not np.allclose(start, _joints(session), atol=0.5), message="motion after resume")
+    wait_until(lambda: not np.allclose(start, _joints(session), atol=0.5), timeout=30,
+               message="motion after resume")
 
 
 def test_repeated_commands_are_idempotent(session) -> None:
@@ -92,7 +93,8 @@ def test_stop_after_estop_does_not_move_home(session) -> None:
 def test_stop_returns_home_then_refuses_commands(session) -> None:
     home = session.ctx.initial_position.copy()
     # move well away from the start pose first, so arriving home is something the stop did
-    wait_until(lambda: np.abs(_joints(session) - home).max() > 10 * 1.5, timeout=30, message="moved away from home")
+    wait_until(lambda: np.abs(_joints(session) - home).max() > 10 * 1.5, timeout=30,
+               message="moved away from home")
     assert session.submit("stop").phase is Phase.STOPPING
     assert session.wait_finished(30)
     assert session.phase is Phase.STOPPED
@@ -114,7 +116,7 @@ def test_events_are_numbered_and_describe_phase_changes(session) -> None:
 
 
 def test_status_snapshot_has_the_documented_fields(session) -> None:
-    wait_until(lambda: session.status()["loop"]["measured_hz"], message="loop rate")
+    wait_until(lambda: session.status()["loop"]["measured_hz"], timeout=30, message="loop rate")
     status = session.status()
     assert status["strategy"] == "base" and status["phase"] == "autonomous" and status["fps"] == 30
     assert set(status["loop"]) >= {"measured_hz", "lateness_ms", "overruns", "ticks"}
@@ -132,7 +134,7 @@ def test_stale_camera_pauses_the_policy_with_a_notice() -> None:
     s = build_session(config("--loop.max_observation_age_ms=1000"))
     s.start()
     try:
-        wait_until(lambda: s.phase is Phase.AUTONOMOUS)
+        wait_until(lambda: s.phase is Phase.AUTONOMOUS, timeout=30)
         s.cameras["front"].stop()  # the camera dies: its frame ages
         wait_until(lambda: s.phase is Phase.PAUSED, timeout=30, message="pause on stale camera")
         assert "stale camera" in s.status()["notice"] and "front" in s.status()["notice"]
