@@ -10,8 +10,8 @@ from types import SimpleNamespace
 
 import huggingface_hub
 import pytest
-from huggingface_hub import HfApi
 from helpers import wait_until
+from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 from rec_helpers import frame, make_spec, record, small_layout
 from rollout_console.recording import HubUploader, verify_dataset
