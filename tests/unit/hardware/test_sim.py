@@ -115,7 +115,8 @@ def test_robot_sends_what_it_accepted_and_cameras_stream() -> None:
         obs = robot.get_observation()
         assert obs["front"].shape == (120, 160, 3) and obs["front"].dtype == np.uint8
         first = robot.cameras["front"].latest()
-        wait_until(lambda: robot.cameras["front"].latest().seq > first.seq + 3, message="new frames")
+        wait_until(lambda: robot.cameras["front"].latest().seq > first.seq + 3, timeout=30,
+                   message="new frames")
         later = robot.cameras["front"].latest()
         assert not np.array_equal(first.image, later.image)  # the arm moves and the clock overlay ticks
         stats = robot.cameras["front"].stats()

@@ -51,7 +51,7 @@ class ClockPolicy:
             index = self._started
             self._started += 1
             if self.gated:
-                if not self._cond.wait_for(lambda: self._released > index, timeout=10):
+                if not self._cond.wait_for(lambda: self._released > index, timeout=60):
                     raise TimeoutError("test never released the call")
         if self.fail_next > 0:
             self.fail_next -= 1

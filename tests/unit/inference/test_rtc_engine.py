@@ -6,6 +6,7 @@ import time
 
 import numpy as np
 import pytest
+from helpers import wait_until
 from inference_fakes import ClockPolicy, GuidedClockPolicy, observation
 
 from rollout_console.errors import ConfigError, InferenceError
@@ -32,7 +33,7 @@ def drive(engine: RTCInferenceEngine, policy: ClockPolicy, latencies: list[int],
             pending_since = tick
         if pending_since is not None and tick - pending_since >= latencies[completed % len(latencies)]:
             policy.release()
-            assert engine.wait_idle(5.0)
+            assert engine.wait_idle(30.0)
             pending_since = None
             completed += 1
     return executed
@@ -147,16 +148,14 @@ def test_reset_discards_a_chunk_computed_before_it(engine_factory) -> None:  # n
     engine = engine_factory(policy)
     assert engine.next_action(observation(-1)) is None
     assert engine.busy
-    deadline = time.monotonic() + 5
-    while policy.started == 0 and time.monotonic() < deadline:  # the inference is running now
-        time.sleep(0.001)
+    wait_until(lambda: policy.started > 0, timeout=30, interval=0.001, message="the inference running")
     engine.reset()
     policy.release()
-    assert engine.wait_idle(5.0)
+    assert engine.wait_idle(30.0)
     assert engine.status()["discarded_chunks"] == 1
     assert engine.next_action(observation(-1)) is None  # nothing from the stale chunk
     policy.release()
-    assert engine.wait_idle(5.0)
+    assert engine.wait_idle(30.0)
     assert policy.resets == 1  # the policy is reset on the inference thread, before its next call
     action = engine.next_action(observation(-1))
     assert action is not None and action[0] == 0.0
@@ -171,7 +170,7 @@ def test_pause_starts_no_inference_and_resume_does(engine_factory) -> None:  # n
     assert policy.started == 0 and not engine.busy
     engine.resume()
     engine.next_action(observation(-1))
-    assert engine.wait_idle(5.0) and policy.started == 1
+    assert engine.wait_idle(30.0) and policy.started == 1
 
 
 def test_repeated_errors_raise_inference_error_until_reset(engine_factory) -> None:  # noqa: ANN001
@@ -180,7 +179,7 @@ def test_repeated_errors_raise_inference_error_until_reset(engine_factory) -> No
     policy.fail_next = 2  # fewer than the limit: retried, then it recovers
     for _ in range(3):
         engine.next_action(observation(-1))
-        assert engine.wait_idle(5.0)
+        assert engine.wait_idle(30.0)
     assert engine.status()["errors"] == 2 and not engine.failed
     assert engine.next_action(observation(-1)) is not None
 
@@ -188,7 +187,7 @@ def test_repeated_errors_raise_inference_error_until_reset(engine_factory) -> No
     policy.fail_next = 3
     for _ in range(3):
         engine.next_action(observation(-1))
-        assert engine.wait_idle(5.0)
+        assert engine.wait_idle(30.0)
     with pytest.raises(InferenceError, match="3 times in a row.*boom"):
         engine.next_action(observation(-1))
     with pytest.raises(InferenceError):  # stays failed: the strategy pauses the session on it
@@ -196,7 +195,7 @@ def test_repeated_errors_raise_inference_error_until_reset(engine_factory) -> No
     assert engine.status()["last_error"].endswith("boom")
     engine.reset()  # resume after the pause resets the engine: it tries again
     engine.next_action(observation(-1))
-    assert engine.wait_idle(5.0)
+    assert engine.wait_idle(30.0)
     assert engine.next_action(observation(-1)) is not None
 
 
@@ -247,5 +246,7 @@ def test_real_threads_slow_policy_never_starves_when_latency_fits() -> None:
     assert status["starved_ticks"] == 0
     assert status["inferences"] >= 4
     assert status["latency_ms"]["p50"] >= 95.0
-    assert 3 <= status["delay_ticks"] <= 12
+    # measured from the real latency (100 ms is 3+ ticks); the bound only rules out a runaway estimate
+    # (a loaded machine may stretch an inference, so it is far above the nominal 4 ticks)
+    assert 3 <= status["delay_ticks"] < policy.chunk_size // 2
     assert executed[-1] is not None

@@ -70,12 +70,25 @@ def test_open_a_regular_file_raises_enotty(tmp_path: Path) -> None:
     assert info.value.errno == errno.ENOTTY
 
 
-def test_read_waits_at_most_timeout_then_returns_events() -> None:
+def test_read_waits_at_most_timeout_then_returns_events(monkeypatch) -> None:
+    import select as real_select
+    from types import SimpleNamespace
+
+    from rollout_console.inputs import device as device_module
+
+    waits: list[float] = []
+
+    def spy_select(rlist, wlist, xlist, timeout):  # noqa: ANN001, ANN202
+        waits.append(timeout)
+        return real_select.select(rlist, wlist, xlist, timeout)
+
+    monkeypatch.setattr(device_module, "select", SimpleNamespace(select=spy_select))
     raw = PipeBackedInputDevice()
     device = EvdevPedalDevice(raw, grabbed=True)
     started = time.monotonic()
     assert device.read(0.05) == []
-    assert 0.04 <= time.monotonic() - started < 0.5
+    assert time.monotonic() - started >= 0.04  # it did wait for an event ...
+    assert waits == [0.05]  # ... for at most the timeout: one select bounded by it (the kernel's contract)
     raw.send((ecodes.EV_KEY, ecodes.KEY_A, 1), (ecodes.EV_KEY, ecodes.KEY_A, 0))
     events = device.read(1.0)
     assert [(e.type, e.code, e.value) for e in events] == [

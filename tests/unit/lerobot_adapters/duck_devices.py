@@ -22,9 +22,11 @@ class DeviceNotConnectedError(ConnectionError):
 
 
 class DuckCamera:
-    def __init__(self, width: int = 32, height: int = 24, fps: int = 30, freeze_after: int | None = None) -> None:
+    def __init__(self, width: int = 32, height: int = 24, fps: int = 30, freeze_after: int | None = None,
+                 stamp_lag_s: float = 0.0) -> None:
         self.width, self.height, self.fps = width, height, fps
         self.freeze_after = freeze_after  # stop delivering after this many frames (a hung camera)
+        self.stamp_lag_s = stamp_lag_s  # frames reach us this long after their capture stamp (a slow link)
         self.latest_frame: np.ndarray | None = None
         self.latest_timestamp: float | None = None
         self.count = 0
@@ -47,11 +49,15 @@ class DuckCamera:
         while not self._stop.wait(1.0 / self.fps):
             if self.freeze_after is not None and self.count >= self.freeze_after:
                 continue
-            self.count += 1
-            image = np.full((self.height, self.width, 3), self.count % 256, dtype=np.uint8)
-            with self._lock:
-                self.latest_frame, self.latest_timestamp = image, time.perf_counter()
-            self._event.set()
+            self.deliver()
+
+    def deliver(self) -> None:
+        """Capture one frame now (the camera's thread does this at ``fps``; a ManualCamera when told)."""
+        self.count += 1
+        image = np.full((self.height, self.width, 3), self.count % 256, dtype=np.uint8)
+        with self._lock:
+            self.latest_frame, self.latest_timestamp = image, time.perf_counter() - self.stamp_lag_s
+        self._event.set()
 
     def async_read(self, timeout_ms: float = 200) -> np.ndarray:
         if self._thread is None:
@@ -77,6 +83,13 @@ class DuckCamera:
         if self._thread is not None:
             self._thread.join(timeout=2)
         self._thread = None
+
+
+class ManualCamera(DuckCamera):
+    """A DuckCamera without a capture thread: a frame exists only when the test calls ``deliver``."""
+
+    def _run(self) -> None:
+        return
 
 
 class DuckArm:

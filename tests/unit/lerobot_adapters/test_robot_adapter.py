@@ -7,7 +7,7 @@ import time
 
 import numpy as np
 import pytest
-from duck_devices import JOINTS, DuckArm, DuckCamera
+from duck_devices import JOINTS, DuckArm, DuckCamera, ManualCamera
 from helpers import config, wait_until
 from rollout_console.errors import DeviceNotConnectedError, HardwareError
 from rollout_console.hardware.lerobot.cameras import LeRobotCameraSource
@@ -40,15 +40,16 @@ def test_protocol_features_and_camera_takeover(calibrated) -> None:
     robot.connect()
     try:
         assert arm.connect_calls == [False] and cam.is_connected
-        first = source.wait_newer(0, 2.0)
-        frame = source.wait_newer(first.seq, 2.0)
+        first = source.wait_newer(0, 30.0)
+        frame = source.wait_newer(first.seq, 30.0)
         assert frame is not None and frame.image.shape == (24, 32, 3)
-        assert 0 <= time.monotonic() - frame.captured_at < 0.5  # the camera's own capture stamp
+        # on the monotonic clock (the stamp itself is checked in test_cameras.py)
+        assert first.captured_at < frame.captured_at <= time.monotonic()
         obs = robot.get_observation()
         assert set(obs) == set(robot.observation_features)
         assert all(type(obs[f"{j}.pos"]) is float for j in JOINTS)
         assert obs["front"].shape == (24, 32, 3) and cam.read_latest_calls == 0
-        wait_until(lambda: source.stats().fps > 10, timeout=3, message="camera fps")
+        wait_until(lambda: source.stats().fps > 0, timeout=30, message="camera fps")
     finally:
         robot.disconnect()
     assert not cam.is_connected and not robot.is_connected
@@ -59,10 +60,13 @@ def test_a_frozen_camera_ages_instead_of_failing_the_read(calibrated) -> None:
     robot, _ = adapter(calibrated, {"wrist": cam})
     robot.connect()
     try:
-        time.sleep(0.8)
+        source = robot.cameras["wrist"]
+        # frozen after 3 frames: wait until the newest is older than LeRobot's 500 ms read_latest limit
+        wait_until(lambda: cam.count == 3 and source.stats().frames == 3 and source.stats().age_ms > 500
+                   and source.stats().errors >= 1, timeout=30, message="a frozen camera's frame ageing")
         obs = robot.get_observation()  # LeRobot's read_latest would raise "too old" here
         assert obs["wrist"].shape == (24, 32, 3)
-        stats = robot.cameras["wrist"].stats()
+        stats = source.stats()
         assert stats.age_ms > 500 and stats.frames == 3 and stats.errors >= 1
     finally:
         robot.disconnect()
@@ -146,7 +150,7 @@ class _Bimanual(DuckArm):
 
 
 def test_cameras_the_robot_reads_itself_are_published_from_observations(calibrated) -> None:
-    cam = DuckCamera()
+    cam = ManualCamera()  # frames come when the test delivers them
     arm = _Bimanual(calibrated, cam)
     robot = LeRobotRobot(arm, "duck_bimanual", OPTIONS)
     assert arm.cameras == {"top": cam}  # not taken over: the names do not match the features
@@ -154,13 +158,13 @@ def test_cameras_the_robot_reads_itself_are_published_from_observations(calibrat
     robot.connect()
     try:
         assert source.latest() is None
-        time.sleep(0.2)
+        cam.deliver()
         robot.get_observation()
         frame = source.latest()
         assert frame is not None and frame.image.shape == (24, 32, 3) and frame.seq == 1
         robot.get_observation()  # the same frame again is not a new frame
         assert source.latest().seq == 1
-        time.sleep(0.1)
+        cam.deliver()
         robot.get_observation()
         assert source.latest().seq == 2
     finally:
@@ -203,11 +207,11 @@ def test_a_real_session_runs_on_the_adapter(calibrated, monkeypatch) -> None:
     assert session.ctx.layout.camera_names == ("front",)
     session.start()
     try:
-        wait_until(lambda: session.loop.stats.ticks > 20, timeout=5, message="ticks")
+        wait_until(lambda: session.loop.stats.ticks > 20, timeout=30, message="ticks")
         assert session.phase.value == "autonomous" and policy.calls >= 3
         np.testing.assert_allclose(arm.goal, 12.5)
         status = session.status()
-        assert status["robot"]["name"] == "duck_follower" and status["cameras"]["front"]["fps"] > 5
+        assert status["robot"]["name"] == "duck_follower" and status["cameras"]["front"]["fps"] > 0
     finally:
         session.shutdown()
     assert session.finished and not cam.is_connected and not arm.is_connected

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 
+from rollout_console.policies import latency as latency_module
 from rollout_console.policies.latency import SlowedGuidedPolicy, SlowedPolicy
 from rollout_console.policies.protocol import GuidedPolicy, Policy, is_guided
 
@@ -64,8 +65,42 @@ def test_guided_policy_stays_guided_and_guided_calls_are_slowed() -> None:
     assert slowed.calls == 1
 
 
-def test_programmable_latency() -> None:
+class _FakeTime:
+    """Stands in for the ``time`` module inside policies.latency: a clock that only sleeps move."""
+
+    def __init__(self) -> None:
+        self.now = 100.0
+        self.sleeps: list[float] = []
+
+    def perf_counter(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(round(seconds, 9))
+        self.now += seconds
+
+
+def test_programmable_latency(monkeypatch) -> None:
+    clock = _FakeTime()
+    monkeypatch.setattr(latency_module, "time", clock)
     latencies = iter([0.0, 40.0, 0.0])
     slowed = SlowedPolicy(Plain(), lambda: next(latencies))
-    times = [_timed(lambda: slowed.predict_chunk({})) for _ in range(3)]
-    assert times[0] < 0.03 and times[1] >= 0.039 and times[2] < 0.03
+    for _ in range(3):
+        slowed.predict_chunk({})
+    assert clock.sleeps == [0.04] and clock.now == 100.04  # only the second call was slowed, by 40 ms
+    assert slowed.calls == 3
+
+
+def test_latency_is_a_floor_not_an_addition(monkeypatch) -> None:
+    clock = _FakeTime()
+    monkeypatch.setattr(latency_module, "time", clock)
+
+    class Busy(Plain):
+        def predict_chunk(self, observation):  # noqa: ANN001, ANN201
+            clock.now += 0.025  # the model itself takes 25 ms
+            return super().predict_chunk(observation)
+
+    SlowedPolicy(Busy(), 40).predict_chunk({})
+    assert clock.sleeps == [0.015]  # topped up to 40 ms
+    SlowedPolicy(Busy(), 20).predict_chunk({})
+    assert clock.sleeps == [0.015]  # already slower than 20 ms: not slowed further

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -81,3 +83,60 @@ def read_data(root: Path) -> dict[str, list]:
         for name in table.column_names:
             merged.setdefault(name, []).extend(table.column(name).to_pylist())
     return merged
+
+
+CALLER_THREAD = "test-caller"
+
+
+def must_return(call: Callable[[], Any], timeout: float = 30.0, what: str = "the call") -> Any:
+    """Run ``call`` on a thread named CALLER_THREAD and fail (instead of hanging) if it does not return.
+
+    With a gate closed in front of the encoders, a call that waited for them could never return: this
+    turns "never blocks" into a deadlock the test detects, whatever the machine's load.
+    """
+    outcome: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            outcome["value"] = call()
+        except BaseException as exc:  # re-raised on the test's thread
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run, name=CALLER_THREAD, daemon=True)
+    thread.start()
+    thread.join(timeout)
+    assert not thread.is_alive(), f"{what} did not return within {timeout:g} s: it waits for the gated work"
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome.get("value")
+
+
+class EncoderGate:
+    """Holds every ``VideoFileEncoder.encode`` call until ``open()`` (installed with monkeypatch).
+
+    Lets a test fall behind on encoding by exactly as much as it wants, instead of with sleeps.
+    ``threads`` records which threads tried to encode.
+    """
+
+    def __init__(self, monkeypatch: Any, closed: bool = True) -> None:
+        from rollout_console.recording.video import VideoFileEncoder
+
+        self._open = threading.Event()
+        if not closed:
+            self._open.set()
+        self.threads: set[str] = set()
+        real_encode = VideoFileEncoder.encode
+        gate = self
+
+        def gated_encode(encoder: Any, *args: Any, **kwargs: Any) -> Any:
+            gate.threads.add(threading.current_thread().name)
+            gate._open.wait(120)  # never forever: a failed test must still be able to close its recorder
+            return real_encode(encoder, *args, **kwargs)
+
+        monkeypatch.setattr(VideoFileEncoder, "encode", gated_encode)
+
+    def open(self) -> None:
+        self._open.set()
+
+    def close(self) -> None:
+        self._open.clear()

@@ -7,6 +7,8 @@ import time
 
 import numpy as np
 import pytest
+from helpers import wait_until
+from rec_helpers import CALLER_THREAD, must_return
 from rollout_console.hardware.sim.kinematics import HOME, JOINT_NAMES
 from rollout_console.hardware.sim.render import SceneRenderer
 from rollout_console.hardware.sim.world import SimWorld
@@ -95,9 +97,8 @@ def test_jpeg_compression_holds_at_least_five_times_more_seconds_per_megabyte() 
     try:
         for n, f in enumerate(frames, start=1):
             compressed.append(f)
-            deadline = time.monotonic() + 10
-            while compressed.compressed_frames < n and time.monotonic() < deadline:
-                time.sleep(0.001)
+            wait_until(lambda n=n: compressed.compressed_frames >= n, timeout=30, interval=0.001,
+                       message=f"frame {n} compressed")
             assert compressed.bytes_used == compressed.accounted_bytes()
         assert compressed.compressed_frames == 120
         ratio = compressed.seconds / raw.seconds
@@ -116,40 +117,56 @@ def test_jpeg_compression_holds_at_least_five_times_more_seconds_per_megabyte() 
         compressed.close()
 
 
-def test_append_does_not_compress_on_the_caller() -> None:
+class _JpegGate:
+    """Holds every JPEG encode until opened, and records the threads that tried to encode."""
+
+    def __init__(self, monkeypatch) -> None:  # noqa: ANN001
+        self.opened = threading.Event()
+        self.threads: set[str] = set()
+        real_encode = CompressedImage.encode.__func__
+
+        def encode(cls, image, quality=90):  # noqa: ANN001, ANN202
+            self.threads.add(threading.current_thread().name)
+            self.opened.wait(120)
+            return real_encode(cls, image, quality)
+
+        monkeypatch.setattr(CompressedImage, "encode", classmethod(encode))
+
+
+def test_append_does_not_compress_on_the_caller(monkeypatch) -> None:
     frames = sim_frames(30)
+    gate = _JpegGate(monkeypatch)  # compression cannot finish: an append that compressed could not return
     ring = FrameRing(max_seconds=10, fps=30, max_bytes=1 << 30, jpeg_quality=90)
     try:
-        times = []
-        for f in frames:
-            started = time.perf_counter()
-            ring.append(f)
-            times.append(time.perf_counter() - started)
-        # a 640x480 JPEG encode costs milliseconds; append is a deque push (median well below that)
-        assert sorted(times)[len(times) // 2] < 0.001
+        must_return(lambda: [ring.append(f) for f in frames], what="append with the compressor gated")
+        assert len(ring) == 30 and ring.compressed_frames == 0
+        assert CALLER_THREAD not in gate.threads
+        gate.opened.set()
+        wait_until(lambda: ring.compressed_frames == 30, timeout=30, message="the compressor caught up")
+        assert CALLER_THREAD not in gate.threads and ring.bytes_used == ring.accounted_bytes()
     finally:
+        gate.opened.set()
         ring.close()
 
 
-def test_drained_frames_are_never_mutated_afterwards() -> None:
+def test_drained_frames_are_never_mutated_afterwards(monkeypatch) -> None:
     frames = sim_frames(20)
+    gate = _JpegGate(monkeypatch)  # the compressor is stuck inside an encode while the ring is drained
     ring = FrameRing(max_seconds=10, fps=30, max_bytes=1 << 30, jpeg_quality=90)
     try:
         for f in frames:
             ring.append(f)
+        wait_until(lambda: gate.threads, timeout=30, message="the compressor working on the first frame")
         drained = ring.drain()
         snapshot = [type(f["observation.images.front"]) for f in drained]
-        time.sleep(0.3)  # the compressor may still be working through its queue
-        assert [type(f["observation.images.front"]) for f in drained] == snapshot
         assert ring.bytes_used == 0 and ring.accounted_bytes() == 0
-        ring.append(frames[0])
-        deadline = time.monotonic() + 5
-        while ring.compressed_frames == 0 or isinstance(ring.drain()[0]["observation.images.front"], np.ndarray):
-            if time.monotonic() > deadline:
-                raise AssertionError("the compressor did not catch up")
-            ring.append(frames[0])
-            time.sleep(0.05)
+        gate.opened.set()
+        ring.append(frames[0])  # queued behind the drained ones: once it is compressed, they were all passed
+        wait_until(lambda: ring.compressed_frames >= 1, timeout=30, message="the compressor caught up")
+        assert [type(f["observation.images.front"]) for f in drained] == snapshot
+        assert isinstance(ring.drain()[0]["observation.images.front"], CompressedImage)
     finally:
+        gate.opened.set()
         ring.close()
 
 

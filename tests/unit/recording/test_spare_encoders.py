@@ -11,7 +11,7 @@ from rollout_console.recording.camera_worker import SPARE_DELAY_S
 from rollout_console.recording.layout import SPARE_DIR, STATE_DIR
 
 
-def _wait_for(predicate, timeout: float = 20.0) -> bool:
+def _wait_for(predicate, timeout: float = 30.0) -> bool:
     deadline = time.monotonic() + timeout
     while not predicate() and time.monotonic() < deadline:
         time.sleep(0.02)

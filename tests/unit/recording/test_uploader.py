@@ -10,6 +10,7 @@ from types import SimpleNamespace
 
 import huggingface_hub
 import pytest
+from helpers import wait_until
 from huggingface_hub import HfApi
 from huggingface_hub.errors import HfHubHTTPError
 from rec_helpers import frame, make_spec, record, small_layout
@@ -142,16 +143,21 @@ def test_upload_sends_one_consistent_snapshot(dataset, tmp_path) -> None:
 def test_failures_are_retried_with_exponential_backoff(dataset, tmp_path) -> None:
     recorder, _, _ = dataset
     hub = FakeHub(failures=[http_error(503), ConnectionError("connection reset by peer"), http_error(429)])
-    events: list = []
+    first_failure: list[dict] = []
+
+    class Recorded(list):  # the status as the first failure is announced (emitted after the state changed)
+        def append(self, item) -> None:  # noqa: ANN001
+            if item[0] == "upload_failed" and not first_failure:
+                first_failure.append(uploader.status())
+            super().append(item)
+
+    events = Recorded()
     uploader = make_uploader(recorder, hub, events, base_delay_s=0.1)
     try:
         uploader.request_upload()
-        deadline = time.monotonic() + 5
-        while uploader.status()["state"] != "retrying" and time.monotonic() < deadline:
-            time.sleep(0.005)
-        status = uploader.status()
+        assert uploader.wait_idle(60)
+        status = first_failure[0]
         assert status["state"] == "retrying" and "503" in status["last_error"] and status["retry_in_s"] is not None
-        assert uploader.wait_idle(30)
         status = uploader.status()
     finally:
         uploader.close()
@@ -160,8 +166,8 @@ def test_failures_are_retried_with_exponential_backoff(dataset, tmp_path) -> Non
     assert len(times) == 4
     gaps = [b - a for a, b in itertools.pairwise(times)]
     for gap, delay in zip(gaps, (0.1, 0.2, 0.4), strict=True):
+        # doubling, as a floor (a loaded machine may only add to a gap)
         assert gap >= delay, f"retried after {gap:.3f} s, back-off should be {delay} s"
-    assert gaps[2] > gaps[0]
     failed = [d for k, d in events if k == "upload_failed"]
     assert [f["will_retry"] for f in failed] == [True, True, True]
     assert "ConnectionError" in failed[1]["error"]
@@ -178,7 +184,7 @@ def test_missing_token_is_a_clear_error_and_recording_goes_on(dataset, monkeypat
     uploader = make_uploader(recorder, HfApi())  # the real client: it must not even try the network
     try:
         uploader.request_upload()
-        assert uploader.wait_idle(10)
+        assert uploader.wait_idle(30)
         status = uploader.status()
         assert status["state"] == "error" and status["last_error"] == NO_TOKEN
         assert "hf auth login" in NO_TOKEN and "HF_TOKEN" in NO_TOKEN
@@ -197,13 +203,13 @@ def test_rejected_credentials_are_not_retried_until_asked_again(dataset) -> None
     uploader = make_uploader(recorder, hub)
     try:
         uploader.request_upload()
-        assert uploader.wait_idle(10)
+        assert uploader.wait_idle(30)
         status = uploader.status()
         assert status["state"] == "error" and "rejected the token (401)" in status["last_error"]
         time.sleep(0.3)
         assert len(hub.commit_calls()) == 1
         uploader.request_upload()  # e.g. after `hf auth login`
-        assert uploader.wait_idle(10)
+        assert uploader.wait_idle(30)
         assert uploader.status()["state"] == "done"
     finally:
         uploader.close()
@@ -216,10 +222,7 @@ def test_pending_upload_resumes_after_a_restart(dataset, tmp_path) -> None:
     first = make_uploader(recorder, offline, base_delay_s=60)
     try:
         first.request_upload()
-        deadline = time.monotonic() + 10
-        while first.status()["state"] != "retrying" and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert first.status()["state"] == "retrying"
+        wait_until(lambda: first.status()["state"] == "retrying", timeout=30, message="retrying")
     finally:
         first.close()
     state = json.loads((root / STATE_DIR / "upload.json").read_text())

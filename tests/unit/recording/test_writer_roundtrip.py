@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import json
-import time
+import threading
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from rec_helpers import FPS, HEIGHT, WIDTH, frame, image, make_spec, read_data, record, small_layout
+from helpers import wait_until
+from rec_helpers import (CALLER_THREAD, FPS, HEIGHT, WIDTH, EncoderGate, frame, image, make_spec, must_return,
+                         read_data, record, small_layout)
 from rollout_console.errors import RecordingError
 from rollout_console.recording import FrameRing, verify_dataset
+from rollout_console.recording.camera_worker import CameraWorker
 from rollout_console.recording.layout import SPARE_DIR, STATE_DIR
+from rollout_console.recording.ring_buffer import CompressedImage
 from rollout_console.recording.video import decode_video
 
 LENGTHS = [12, 7, 15]
@@ -213,10 +217,7 @@ def test_discard_drops_the_episode_without_a_trace(tmp_path, open_recorder, even
     assert recorder.status()["state"] == "idle"
     infos = record(recorder, layout, [5], task="kept")
     assert infos[0].index == 0
-    deadline = time.monotonic() + 10
-    while staged_episodes(root) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert staged_episodes(root) == []
+    wait_until(lambda: not staged_episodes(root), timeout=30, message="staging of the discarded episode removed")
     assert ("episode_discarded", {"frames": 8, "task": "doomed"}) in events
     info = json.loads((root / "meta/info.json").read_text())
     assert (info["total_episodes"], info["total_frames"], info["total_tasks"]) == (1, 5, 1)
@@ -224,7 +225,7 @@ def test_discard_drops_the_episode_without_a_trace(tmp_path, open_recorder, even
     assert verify_dataset(root).ok
 
 
-def test_ring_prefix_becomes_the_head_of_the_episode(tmp_path, open_recorder) -> None:
+def test_ring_prefix_becomes_the_head_of_the_episode(tmp_path, open_recorder, monkeypatch) -> None:
     layout = small_layout()
     root = tmp_path / "ds"
     recorder = open_recorder(make_spec(root, layout=layout))
@@ -232,17 +233,40 @@ def test_ring_prefix_becomes_the_head_of_the_episode(tmp_path, open_recorder) ->
     try:
         for i in range(40):  # 40 frames into a 30-frame ring: frames 10..39 stay
             ring.append(frame(layout, 0, i))
-        deadline = time.monotonic() + 10
-        while ring.compressed_frames < 30 and time.monotonic() < deadline:
-            time.sleep(0.01)
+        wait_until(lambda: ring.compressed_frames >= 30, timeout=30, message="ring compression")
         prefix = ring.drain()
     finally:
         ring.close()
     assert len(prefix) == 30
-    started = time.perf_counter()
-    index = recorder.start_episode("highlight", prefix_frames=prefix)
-    assert time.perf_counter() - started < 0.05  # O(cameras), not O(frames)
+    # O(cameras), not O(frames): the prefix goes to each camera worker in one piece, and the caller
+    # neither decodes its JPEGs nor waits for an encoder (they are gated shut while it runs)
+    handovers: list[tuple[str, int]] = []
+    real_bulk, real_frame, real_decode = CameraWorker.bulk, CameraWorker.frame, CompressedImage.decode
+    decoders: set[str] = set()
+
+    def bulk(worker, frames):  # noqa: ANN001, ANN202
+        handovers.append(("bulk", len(frames)))
+        return real_bulk(worker, frames)
+
+    def one_frame(worker, img):  # noqa: ANN001, ANN202
+        handovers.append(("frame", 1))
+        return real_frame(worker, img)
+
+    def decode(compressed):  # noqa: ANN001, ANN202
+        decoders.add(threading.current_thread().name)
+        return real_decode(compressed)
+
+    monkeypatch.setattr(CameraWorker, "bulk", bulk)
+    monkeypatch.setattr(CameraWorker, "frame", one_frame)
+    monkeypatch.setattr(CompressedImage, "decode", decode)
+    gate = EncoderGate(monkeypatch)
+    index = must_return(lambda: recorder.start_episode("highlight", prefix_frames=prefix),
+                        what="start_episode with a 30-frame prefix")
+    assert handovers == [("bulk", 30)] * len(layout.camera_shapes)
     assert index == 0 and recorder.status()["frames"] == 30
+    gate.open()
+    wait_until(lambda: decoders, timeout=30, message="the workers decoding the prefix")
+    assert CALLER_THREAD not in decoders and CALLER_THREAD not in gate.threads
     for i in range(40, 45):
         recorder.add_frame(frame(layout, 0, i))
     info = recorder.save_episode({"outcome": "success"}).result(timeout=60)
@@ -306,19 +330,26 @@ def test_create_refuses_an_existing_dataset(tmp_path, open_recorder) -> None:
         open_recorder(make_spec(tmp_path / "ds", layout=layout))
 
 
-def test_save_returns_at_once_and_the_future_means_durable(tmp_path, open_recorder) -> None:
+def test_save_returns_at_once_and_the_future_means_durable(tmp_path, open_recorder, monkeypatch) -> None:
     layout = small_layout()
     root = tmp_path / "ds"
     recorder = open_recorder(make_spec(root, layout=layout))
+    gate = EncoderGate(monkeypatch)  # no frame can be encoded, so no save can complete, until opened
     recorder.start_episode("t")
     for i in range(60):
         recorder.add_frame(frame(layout, 0, i))
-    started = time.perf_counter()
-    future = recorder.save_episode({"outcome": "success"})
-    recorder.start_episode("next")  # recording continues while the save runs
-    recorder.add_frame(frame(layout, 1, 0))
-    call = time.perf_counter() - started
-    assert call < 0.05, f"save_episode + start_episode blocked the caller for {call * 1000:.1f} ms"
+
+    def save_and_go_on():  # noqa: ANN202
+        future = recorder.save_episode({"outcome": "success"})
+        recorder.start_episode("next")  # recording continues while the save runs
+        recorder.add_frame(frame(layout, 1, 0))
+        return future
+
+    # a save that waited for its encoders or its files would never return while the gate is shut
+    future = must_return(save_and_go_on, what="save_episode + start_episode + add_frame")
+    assert not future.done(), "the save resolved before its videos were encoded"
+    assert not (root / "data/chunk-000/file-000.parquet").exists()
+    gate.open()
     info = future.result(timeout=60)
     assert info.index == 0 and info.length == 60
     # durable means: files in place, metadata committed (the recorder's view matches the disk)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -14,9 +15,9 @@ from rollout_console.runtime import Phase, build_session
 def session():
     s = build_session(config("--return_duration_s=0.5"))
     s.start()
-    wait_until(lambda: s.phase is Phase.AUTONOMOUS, message="autonomous")
+    wait_until(lambda: s.phase is Phase.AUTONOMOUS, timeout=60, message="autonomous")
     yield s
-    s.shutdown(timeout=10)
+    s.shutdown(timeout=30)
 
 
 def _joints(s) -> np.ndarray:
@@ -24,17 +25,31 @@ def _joints(s) -> np.ndarray:
     return np.array([obs[k] for k in s.ctx.layout.state_names])
 
 
+def _let_run(s, ticks: int, seconds: float = 0.0, timeout: float = 60.0) -> None:
+    """Wait until the loop has completed ``ticks`` more ticks and at least ``seconds`` have passed.
+
+    The sim's arm moves on wall-clock time, so a settle or observation window needs both: the time
+    for the physics, and ticks so that the observation read by the loop is from inside that window
+    (on a loaded machine the loop may tick late, never early).
+    """
+    target = s.loop.stats.ticks + ticks
+    not_before = time.monotonic() + seconds
+    wait_until(lambda: s.loop.stats.ticks >= target and time.monotonic() >= not_before, timeout=timeout,
+               message=f"{ticks} control ticks")
+
+
 def test_pause_holds_position_and_resume_continues(session) -> None:
     result = session.submit("pause")
     assert result.accepted and result.phase is Phase.PAUSED and session.phase is Phase.PAUSED
-    time.sleep(0.3)  # let the first-order lag settle on the held goal
+    _let_run(session, ticks=3, seconds=0.3)  # let the first-order lag settle on the held goal
     before = _joints(session)
-    time.sleep(0.4)
+    _let_run(session, ticks=12, seconds=0.4)
     assert np.allclose(before, _joints(session), atol=0.05), "the arm moved while paused"
     result = session.submit("resume")
     assert result.accepted and session.phase is Phase.AUTONOMOUS
     start = _joints(session)
-    wait_until(lambda: not np.allclose(start, _joints(session), atol=0.5), message="motion after resume")
+    wait_until(lambda: not np.allclose(start, _joints(session), atol=0.5), timeout=60,
+               message="motion after resume")
 
 
 def test_repeated_commands_are_idempotent(session) -> None:
@@ -55,9 +70,9 @@ def test_invalid_and_unknown_commands_are_refused_with_a_reason(session) -> None
 
 def test_estop_stops_motion_until_an_explicit_resume(session) -> None:
     assert session.submit("estop").phase is Phase.ESTOPPED
-    time.sleep(0.3)
+    _let_run(session, ticks=3, seconds=0.3)
     before = _joints(session)
-    time.sleep(0.4)
+    _let_run(session, ticks=12, seconds=0.4)
     assert np.allclose(before, _joints(session), atol=0.05)
     assert not session.submit("pause").accepted  # only resume or stop leave an estop
     assert session.submit("resume").phase is Phase.AUTONOMOUS
@@ -65,21 +80,23 @@ def test_estop_stops_motion_until_an_explicit_resume(session) -> None:
 
 def test_stop_after_estop_does_not_move_home(session) -> None:
     session.submit("estop")
-    time.sleep(0.2)
+    _let_run(session, ticks=3, seconds=0.2)
     held = _joints(session)
     result = session.submit("stop")
     # stopping finishes in place (no return home), and reads stopped only once nothing is pending
     assert result.accepted and result.phase is Phase.STOPPING
-    assert session.wait_finished(30)
+    assert session.wait_finished(60)
     assert session.phase is Phase.STOPPED
     assert np.allclose(held, _joints(session), atol=0.5)
 
 
 def test_stop_returns_home_then_refuses_commands(session) -> None:
-    time.sleep(1.0)  # move away from the start pose
     home = session.ctx.initial_position.copy()
+    # move well away from the start pose first, so arriving home is something the stop did
+    wait_until(lambda: np.abs(_joints(session) - home).max() > 10 * 1.5, timeout=60,
+               message="moved away from home")
     assert session.submit("stop").phase is Phase.STOPPING
-    assert session.wait_finished(10)
+    assert session.wait_finished(60)
     assert session.phase is Phase.STOPPED
     assert np.allclose(_joints(session), home, atol=1.5)
     late = session.submit("pause")
@@ -99,7 +116,7 @@ def test_events_are_numbered_and_describe_phase_changes(session) -> None:
 
 
 def test_status_snapshot_has_the_documented_fields(session) -> None:
-    wait_until(lambda: session.status()["loop"]["measured_hz"], message="loop rate")
+    wait_until(lambda: session.status()["loop"]["measured_hz"], timeout=60, message="loop rate")
     status = session.status()
     assert status["strategy"] == "base" and status["phase"] == "autonomous" and status["fps"] == 30
     assert set(status["loop"]) >= {"measured_hz", "lateness_ms", "overruns", "ticks"}
@@ -117,31 +134,53 @@ def test_stale_camera_pauses_the_policy_with_a_notice() -> None:
     s = build_session(config("--loop.max_observation_age_ms=1000"))
     s.start()
     try:
-        wait_until(lambda: s.phase is Phase.AUTONOMOUS)
+        wait_until(lambda: s.phase is Phase.AUTONOMOUS, timeout=60)
         s.cameras["front"].stop()  # the camera dies: its frame ages
-        wait_until(lambda: s.phase is Phase.PAUSED, timeout=5, message="pause on stale camera")
+        wait_until(lambda: s.phase is Phase.PAUSED, timeout=60, message="pause on stale camera")
         assert "stale camera" in s.status()["notice"] and "front" in s.status()["notice"]
     finally:
-        s.shutdown(timeout=10)
+        s.shutdown(timeout=30)
 
 
 def test_duration_stops_the_session_by_itself() -> None:
     s = build_session(config("--duration=0.5", "--return_duration_s=0.3"))
     s.start()
-    assert s.wait_finished(10)
+    assert s.wait_finished(60)
     assert s.phase is Phase.STOPPED
+
+
+class _GatedPolicy:
+    """Wraps a policy so that its first inference blocks until the test releases it (a slow model
+    whose slowness does not depend on the machine's load)."""
+
+    def __init__(self, inner) -> None:  # noqa: ANN001
+        self.inner = inner
+        self.entered = threading.Event()
+        self.release = threading.Event()
+
+    def predict_chunk(self, observation):  # noqa: ANN001, ANN201
+        self.entered.set()
+        assert self.release.wait(60), "the test never released the inference"
+        return self.inner.predict_chunk(observation)
+
+    def __getattr__(self, item: str):  # noqa: ANN204
+        return getattr(self.inner, item)
 
 
 def test_command_not_applied_in_time_is_withdrawn() -> None:
     # a policy slower than the command timeout blocks the loop (sync engine): the command is withdrawn
-    s = build_session(config("--inference.simulated_latency_ms=1500", "--loop.command_timeout_s=0.3",
-                             "--return_to_initial_position=false"))
+    s = build_session(config("--loop.command_timeout_s=0.3", "--return_to_initial_position=false"))
+    gated = _GatedPolicy(s.ctx.engine.policy)
+    s.ctx.engine.policy = gated
     s.start()
     try:
-        time.sleep(0.1)  # the first tick is inside its 1.5 s inference now
-        result = s.submit("pause")
+        assert gated.entered.wait(60), "the first tick never reached the inference"
+        result = s.submit("pause")  # the loop is inside the inference until released
         assert not result.accepted and result.status == 503 and "not applied" in result.detail
-        time.sleep(1.6)
+        gated.release.set()
+        # the next tick applies whatever is queued: once it has run, the pause must not have been applied
+        wait_until(lambda: s.loop.stats.ticks >= 2, timeout=60, message="ticks after the slow inference")
         assert s.phase is Phase.AUTONOMOUS, "a withdrawn command must never be applied later"
     finally:
-        s.shutdown(timeout=15)
+        gated.release.set()
+        s.shutdown(timeout=30)
