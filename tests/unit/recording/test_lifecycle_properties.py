@@ -150,7 +150,7 @@ class LifecycleMachine(RuleBasedStateMachine):
 
 
 TestLifecycle = LifecycleMachine.TestCase
-TestLifecycle.settings = settings(max_examples=300, stateful_step_count=60, deadline=None, derandomize=True)
+TestLifecycle.settings = settings(max_examples=150, stateful_step_count=40, deadline=None, derandomize=True)
 
 
 def test_backlog_limits_are_checked() -> None:
