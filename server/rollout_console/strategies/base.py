@@ -201,14 +201,18 @@ class Strategy:
             ctx.initial_position = steps.current_position(ctx)
         if ctx.phase is P.STARTING:
             ctx.interpolator.reset(steps.current_position(ctx))
-            ctx.engine.resume()
-            ctx.set_phase(P.AUTONOMOUS, cause="started")
+            self.begin(ctx)
         duration = ctx.config.duration
         if duration > 0 and ctx.elapsed_s >= duration and ctx.phase not in (P.STOPPING, P.STOPPED):
             self.request_stop(ctx, cause="duration elapsed")
         action = self.motion(ctx, observation)
         self.after_motion(ctx, observation, action)
         self.react_to_recording_faults(ctx)
+
+    def begin(self, ctx: TickContext) -> None:
+        """Leave ``starting`` on the first tick: the policy drives (a strategy that starts otherwise overrides)."""
+        ctx.engine.resume()
+        ctx.set_phase(P.AUTONOMOUS, cause="started")
 
     def motion(self, ctx: TickContext, observation: dict[str, Any]) -> np.ndarray | None:
         """Move the robot as the phase says; returns the action when a policy or human drove it."""

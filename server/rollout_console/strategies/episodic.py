@@ -209,21 +209,9 @@ class EpisodicStrategy(Strategy):
 
     # --------------------------------------------------------------------- ticks
 
-    def tick(self, ctx: TickContext) -> None:
-        if ctx.phase in (P.STOPPED, P.ERROR):
-            return
-        if ctx.phase is P.STOPPING and ctx.stop_in_place:
-            self.settle_stop(ctx)
-            return
-        observation = steps.observe(ctx)
-        if ctx.initial_position is None:
-            ctx.initial_position = steps.current_position(ctx)
-        if ctx.phase is P.STARTING:
-            ctx.interpolator.reset(steps.current_position(ctx))
-            self._begin_reset(ctx, cause="started")
-        action = self.motion(ctx, observation)
-        self.after_motion(ctx, observation, action)
-        self.react_to_recording_faults(ctx)
+    def begin(self, ctx: TickContext) -> None:
+        """An evaluation starts with a reset (home, then the scene), not with the policy."""
+        self._begin_reset(ctx, cause="started")
 
     def motion(self, ctx: TickContext, observation: dict[str, Any]) -> np.ndarray | None:
         if ctx.phase is P.RESETTING:
