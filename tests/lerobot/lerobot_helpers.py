@@ -52,10 +52,10 @@ class Tee:
                 self.current = None
             return save(extra)
 
-        def discard_episode() -> bool:
+        def discard_episode(reason: str | None = None) -> bool:
             with self._lock:
                 self.current = None
-            return discard()
+            return discard(reason)
 
         recorder.start_episode, recorder.add_frame = start_episode, add_frame
         recorder.save_episode, recorder.discard_episode = save_episode, discard_episode

@@ -38,7 +38,10 @@ def _run(*args: str, timeout: float = 600) -> str:
 
 def _record(root: Path, *flags: str, frames: int = 24, episodes: int = 2) -> list[Episode]:
     """A sentry session on the sim into ``root`` (AV1, LeRobot's default encoder); the recorded frames."""
-    cfg = config(*dataset_flags(root, "sentry", "--dataset.vcodec=libsvtav1", "--dataset.single_task=reach"),
+    # a backlog cut (encoders behind on a loaded machine) would save an episode the Tee never sees: this
+    # test is about the format, so the encoders may lag as long as they need
+    cfg = config(*dataset_flags(root, "sentry", "--dataset.vcodec=libsvtav1", "--dataset.single_task=reach",
+                                "--dataset.max_encoder_backlog_s=600"),
                  "--return_to_initial_position=false", *flags)
     with built_session(cfg) as session:
         for n in range(episodes):
