@@ -105,7 +105,7 @@ def _make_pedal(config: RolloutConsoleConfig, session: Session, opener: Any) -> 
         return None
     return FootPedal(
         config.pedal,
-        submit=lambda name, source="pedal": session.submit(name, source=source),
+        submit=lambda name, args=None, source="pedal": session.submit(name, args, source=source),
         phase=lambda: session.phase,
         opener=opener,
         on_status=lambda status: session.events.publish("pedal", state=status["state"], message=status["message"],

@@ -56,6 +56,7 @@ class PedalDecision:
 
     command: str | None
     reason: str | None = None
+    args: dict[str, Any] | None = None
 
 
 _ESTOP_REASON = "estop is active; the pedal never clears an estop: reset it from the console page"
@@ -72,11 +73,17 @@ _TOGGLES: dict[str, dict[Phase, str]] = {
 }
 
 
+_OUTCOMES: dict[str, str] = {"pause_resume": "success", "takeover_handback": "failure", "upload": "unknown"}
+"""Episodic, while an episode awaits its outcome: each pedal labels it (hands stay on the robot)."""
+
+
 def decide(action: str, phase: Phase | str) -> PedalDecision:
-    """The explicit command a pedal toggle stands for in ``phase`` (pure; the table above is the spec)."""
+    """The explicit command a pedal toggle stands for in ``phase`` (pure; the tables above are the spec)."""
     phase = Phase(phase)
     if phase is P.ESTOPPED and action != "upload":
         return PedalDecision(None, _ESTOP_REASON)
+    if phase is P.AWAITING_OUTCOME and action in _OUTCOMES:
+        return PedalDecision("save", args={"outcome": _OUTCOMES[action]})
     command = _TOGGLES[action].get(phase)
     if command is not None:
         return PedalDecision(command)
@@ -398,10 +405,15 @@ class FootPedal:
             self._finish(record, logging.WARNING)
             return
         record["command"] = decision.command
+        if decision.args:
+            record["args"] = dict(decision.args)
         record["age_ms"] = round((time.time() - event.timestamp()) * 1000.0, 3)
         self._count("submitted")
         try:
-            result = self._submit(decision.command, source=self.source)
+            if decision.args:
+                result = self._submit(decision.command, args=decision.args, source=self.source)
+            else:
+                result = self._submit(decision.command, source=self.source)
         except Exception as exc:
             log.exception("pedal: submit %s failed", decision.command)
             self._count("submit_errors")

@@ -39,16 +39,19 @@ class FakeSession:
         (P.ESTOPPED, "resume"): P.AUTONOMOUS,  # what the real session does: resume clears an estop
         (P.PAUSED, "takeover"): P.CORRECTING,
         (P.CORRECTING, "handback"): P.PAUSED,
+        (P.AWAITING_OUTCOME, "save"): P.RESETTING,  # episodic: the outcome is given, the next reset begins
     }
 
     def __init__(self, phase: Phase = P.AUTONOMOUS) -> None:
         self.phase = phase
         self.calls: list[tuple[str, str]] = []
+        self.args: list[dict | None] = []
         self.called = threading.Event()
         self.fail: Exception | None = None
 
-    def submit(self, name: str, source: str = "api") -> CommandResult:
+    def submit(self, name: str, args: dict | None = None, source: str = "api") -> CommandResult:
         self.calls.append((name, source))
+        self.args.append(args)
         self.called.set()
         if self.fail is not None:
             raise self.fail
@@ -501,3 +504,23 @@ def test_stop_from_the_status_callback_does_not_deadlock(session, opener) -> Non
     device.press(KEY_A)
     wait_until(lambda: not thread.is_alive())
     assert session.names() == ["pause"] and pedal.status()["state"] == "disabled"
+
+
+@pytest.mark.parametrize(("action", "outcome"), [("pause_resume", "success"), ("takeover_handback", "failure"),
+                                                 ("upload", "unknown")])
+def test_while_an_episode_awaits_its_outcome_each_pedal_labels_it(action: str, outcome: str) -> None:
+    decision = decide(action, P.AWAITING_OUTCOME)
+    assert decision.command == "save" and decision.args == {"outcome": outcome}
+
+
+def test_a_pedal_press_labels_the_episode_through_the_session(session: FakeSession, opener: MemoryPedalOpener,
+                                                              make_pedal) -> None:
+    session.phase = P.AWAITING_OUTCOME
+    device = opener.plug(MemoryPedalDevice())
+    pedal = make_pedal()
+    pedal.start()
+    wait_until(lambda: connected(pedal))
+    event = press_and_wait(pedal, device, ecodes.KEY_B)  # takeover_handback: failure
+    assert session.calls == [("save", "pedal")] and session.args == [{"outcome": "failure"}]
+    assert event["accepted"] is True and event["args"] == {"outcome": "failure"}
+    assert session.phase is P.RESETTING
