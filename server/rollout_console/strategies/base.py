@@ -228,7 +228,7 @@ class Strategy:
                 return steps.drive_policy(ctx, observation)
             except Exception as exc:
                 log.exception("inference failed")
-                self.pause_on_its_own(ctx, f"paused: inference failed: {exc}")
+                self.pause_on_its_own(ctx, self.inference_failure(exc))
                 return None
         if phase is P.PAUSED:
             steps.hold(ctx)
@@ -236,6 +236,10 @@ class Strategy:
             if steps.return_home(ctx):
                 self.settle_stop(ctx)
         return None
+
+    def inference_failure(self, error: Exception) -> str:
+        """The notice for a failed inference (a blind evaluation hides what could name the policy)."""
+        return f"paused: inference failed: {error}"
 
     def after_motion(self, ctx: TickContext, observation: dict[str, Any], action: np.ndarray | None) -> None:
         """Hook for recording strategies: runs after the robot was commanded this tick."""

@@ -209,6 +209,12 @@ class EpisodicStrategy(Strategy):
 
     # --------------------------------------------------------------------- ticks
 
+    def inference_failure(self, error: Exception) -> str:
+        if self.config.blind and self.switch is not None and not self.switch.revealed:  # it may name the policy
+            return ("paused: inference failed (details are in the server log; hidden in blind mode until this "
+                    "episode's outcome is given)")
+        return super().inference_failure(error)
+
     def begin(self, ctx: TickContext) -> None:
         """An evaluation starts with a reset (home, then the scene), not with the policy."""
         self._begin_reset(ctx, cause="started")

@@ -221,3 +221,18 @@ def test_estop_in_a_reset_returns_to_the_reset_not_to_the_policy(tmp_path) -> No
     assert h.send("resume").accepted and h.ctx.phase is P.RESETTING
     h.tick()
     assert h.ctx.phase is P.RESETTING  # the countdown was held, the policy does not start at once
+
+
+def test_blind_mode_keeps_an_inference_error_from_naming_the_policy(tmp_path) -> None:
+    h = Harness(tmp_path, "--strategy.blind=true", "--strategy.outcome_from=operator", detector=False)
+    h.until(P.AUTONOMOUS)
+    running = h.strategy.assignment.policies[0]
+
+    def broken(observation: Any) -> Any:
+        raise RuntimeError(f"checkpoint of policy {running} is corrupt")
+
+    h.switch.engines[running].next_action = broken
+    h.tick()
+    assert h.ctx.phase is P.PAUSED and "inference failed" in h.ctx.notice
+    assert running not in h.ctx.notice
+    assert all(f"policy {running}" not in str(e.data) for e in h.ctx.events.since(0))
