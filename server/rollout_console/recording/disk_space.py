@@ -30,10 +30,17 @@ _PRIOR_BITS_PER_PIXEL = {True: 0.5, False: 12.0}
 Warn = Callable[[str, dict], None]
 
 
-def episode_bytes_needed(bytes_per_s: float, max_episode_s: float | None) -> int:
-    """Free bytes an episode needs: the measured rate times its maximum length (or 60 s), plus a margin."""
+def episode_bytes_needed(bytes_per_s: float, max_episode_s: float | None, max_episode_bytes: int | None = None) -> int:
+    """Free bytes an episode needs: the measured rate times its maximum length (or 60 s), plus a margin.
+
+    An episode rotated by size (sentry without ``episode_time_s``) never grows past ``max_episode_bytes``,
+    whatever its length in seconds, so that bounds the estimate too.
+    """
     seconds = max_episode_s if max_episode_s and max_episode_s > 0 else DEFAULT_EPISODE_S
-    return int(bytes_per_s * seconds * (1.0 + MARGIN_FRACTION)) + MARGIN_BYTES
+    expected = bytes_per_s * seconds
+    if max_episode_bytes:
+        expected = min(expected, float(max_episode_bytes))
+    return int(expected * (1.0 + MARGIN_FRACTION)) + MARGIN_BYTES
 
 
 class DiskSpace:
@@ -74,12 +81,13 @@ class DiskSpace:
             return self.dataset_bytes / recorded_s
         return self.prior_bytes_per_s
 
-    def refusal(self, recorded_s: float, max_episode_s: float | None) -> str | None:
+    def refusal(self, recorded_s: float, max_episode_s: float | None,
+                max_episode_bytes: int | None = None) -> str | None:
         """Why an episode must not start now (it would not fit), or None. O(1): reads the last sample."""
         free = self.free_bytes
         if free is None:
             return None
-        needed = episode_bytes_needed(self.bytes_per_s(recorded_s), max_episode_s)
+        needed = episode_bytes_needed(self.bytes_per_s(recorded_s), max_episode_s, max_episode_bytes)
         if needed <= free:
             return None
         return (f"not enough disk space for the next episode: {_mb(free)} free on {self.root}, about "

@@ -63,6 +63,8 @@ class DaggerStrategy(Strategy):
             dict(recording.layout.camera_shapes), fps, config.target_video_file_size_mb
         )
         recording.max_episode_s = self.episode_s if self.mode == "continuous" else None
+        if self.mode == "continuous" and config.episode_time_s is None:
+            recording.rotate_by_size(config.target_video_file_size_mb)
         self.handover: Handover | None = None
         self.correction_started: float | None = None
         self.corrections = 0

@@ -92,6 +92,7 @@ class Recording:
         self.disk = disk
         self.min_episode_s = min_episode_s
         self.max_episode_s: float | None = None  # set by the strategy (its rotation length), for the disk check
+        self.max_episode_bytes: int | None = None  # set by strategies that rotate by size, for the disk check
         self.started_at = 0.0
         self.saved = 0
         self.saved_since_upload = 0
@@ -145,7 +146,12 @@ class Recording:
         if self.disk is None:
             return None
         recorded_s = self.recorder.total_frames / float(self.recorder.spec.fps)
-        return self.disk.refusal(recorded_s, self.max_episode_s)
+        return self.disk.refusal(recorded_s, self.max_episode_s, self.max_episode_bytes)
+
+    def rotate_by_size(self, target_mb: float) -> None:
+        """The strategy cuts episodes when their video reaches ``target_mb`` per camera: an upper bound."""
+        cameras = max(1, len(self.layout.camera_names))
+        self.max_episode_bytes = int(target_mb * 2**20 * cameras)
 
     def add(self, frame: dict[str, Any]) -> bool:
         """Queue a frame (starting an episode when none is open); False when it was not recorded."""

@@ -47,6 +47,8 @@ class SentryStrategy(Strategy):
             dict(recording.layout.camera_shapes), fps, config.target_video_file_size_mb
         )
         recording.max_episode_s = self.episode_s
+        if config.episode_time_s is None:
+            recording.rotate_by_size(config.target_video_file_size_mb)
         self.actions = {"save": self._save, "upload": self._upload}
 
     def after_motion(self, ctx: TickContext, observation: dict[str, Any], action: np.ndarray | None) -> None:

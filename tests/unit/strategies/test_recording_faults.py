@@ -113,6 +113,20 @@ def test_needed_bytes_follow_the_measured_rate_and_length() -> None:
     assert disk.bytes_per_s(recorded_s=10) == 2**20
     assert disk.refusal(recorded_s=10, max_episode_s=30) is None
     assert "not enough disk space" in disk.refusal(recorded_s=10, max_episode_s=60)
+    # an episode rotated by size never grows past its size, however long it runs
+    assert disk.refusal(recorded_s=10, max_episode_s=43_000, max_episode_bytes=20 * 2**20) is None
+    assert episode_bytes_needed(1e6, 43_000, 20 * 2**20) < 30 * 2**20
+
+
+def test_a_size_rotated_sentry_asks_only_for_its_rotation_size() -> None:
+    ctx, *_ = make_context("--strategy.type=sentry", "--dataset.repo_id=t/x", "--dataset.push_to_hub=false",
+                           "--dataset.video=false", "--strategy.target_video_file_size_mb=5")
+    disk = _Disk(free=40 * 2**20)  # far less than the prior rate (1 MB/s) over the estimated length
+    recording = Recording(FakeRecorder(), None, ctx.layout, ctx.events, "task", 0, disk=disk)
+    strategy = SentryStrategy(ctx.config.strategy, recording, ctx.config.fps)
+    cameras = max(1, len(ctx.layout.camera_names))
+    assert strategy.episode_s * 1e6 > 40 * 2**20 and recording.max_episode_bytes == 5 * 2**20 * cameras
+    assert recording.start() is not None and not recording.take_faults()
 
 
 def test_failures_are_explained_in_words() -> None:
