@@ -73,6 +73,20 @@ def _wait_paused(con: Console, timeout: float) -> dict[str, Any] | None:
     return wait_for(paused, timeout, interval=0.05)
 
 
+def _verdict(figures: FaultFigures, known: dict[int, int], root: Path, problems: list[str]) -> FaultFigures:
+    """After a graceful stop: nothing acknowledged may be missing and the dataset must verify."""
+    from rollout_console.recording import verify_dataset
+
+    missing = lost(known, root)
+    figures.lost = len(missing)
+    report = verify_dataset(root)
+    if missing or not report.ok:
+        problems.append(f"lost {missing}; verify: {report.errors[:3]}")
+    figures.passed = not problems
+    figures.notes.extend(problems)
+    return figures
+
+
 # ---------------------------------------------------------------------------------------- disk full
 
 
@@ -95,7 +109,6 @@ def _small_disk(size_mb: int) -> Iterator[Path | None]:
 
 def disk_full(base: Path, timeout: float = 90.0) -> FaultFigures:
     """Fill the dataset's disk while sentry records; see the module docstring."""
-    from rollout_console.recording import verify_dataset
 
     figures = FaultFigures("disk full")
     with _small_disk(16) as disk:
@@ -144,13 +157,7 @@ def disk_full(base: Path, timeout: float = 90.0) -> FaultFigures:
             figures.acknowledged = len(known)
             con.proc.terminate()
             con.proc.wait(timeout=120)
-        missing = lost(known, root)
-        figures.lost = len(missing)
-        report = verify_dataset(root)
-        if missing or not report.ok:
-            problems.append(f"lost {missing}; verify: {report.errors[:3]}")
-        figures.passed = not problems
-        figures.notes.extend(problems)
+        _verdict(figures, known, root, problems)
     return figures
 
 
@@ -158,7 +165,6 @@ def disk_full(base: Path, timeout: float = 90.0) -> FaultFigures:
 
 
 def encoder_failure(base: Path, timeout: float = 60.0) -> FaultFigures:
-    from rollout_console.recording import verify_dataset
 
     figures = FaultFigures("encoder failure")
     root = base / "encoder-failure"
@@ -180,13 +186,7 @@ def encoder_failure(base: Path, timeout: float = 60.0) -> FaultFigures:
         con.proc.terminate()
         con.proc.wait(timeout=120)
     figures.acknowledged = len(known)
-    figures.lost = len(lost(known, root))
-    report = verify_dataset(root)
-    if figures.lost or not report.ok:
-        problems.append(f"lost {figures.lost}; verify: {report.errors[:3]}")
-    figures.passed = not problems
-    figures.notes.extend(problems)
-    return figures
+    return _verdict(figures, known, root, problems)
 
 
 # ------------------------------------------------------------------------------- lease / stale camera
