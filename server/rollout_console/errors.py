@@ -3,8 +3,7 @@
     ConsoleError                     base of everything the console raises on purpose
     ├── ConfigError                  a flag, file or combination of options is invalid (exit status 2)
     ├── HardwareError                a robot, teleoperator or camera failed
-    │   ├── DeviceNotConnectedError  I/O on a device that is not connected
-    │   └── StaleInputError          an observation or frame is older than its limit
+    │   └── DeviceNotConnectedError  I/O on a device that is not connected
     ├── InferenceError               a policy or inference engine failed
     ├── RecordingError               writing, recovering or uploading a dataset failed
     └── CommandRejected              a command is not valid now; carries the reason
@@ -23,7 +22,6 @@ __all__ = [
     "HardwareError",
     "InferenceError",
     "RecordingError",
-    "StaleInputError",
 ]
 
 
@@ -49,10 +47,6 @@ class HardwareError(ConsoleError):
 
 class DeviceNotConnectedError(HardwareError):
     """I/O was attempted on a device that is not connected."""
-
-
-class StaleInputError(HardwareError):
-    """An observation or camera frame is older than its allowed age."""
 
 
 class InferenceError(ConsoleError):

@@ -59,11 +59,6 @@ class Role(StrEnum):
     VIEWER = "viewer"
     OPERATOR = "operator"
 
-    @property
-    def can_command(self) -> bool:
-        """Operators send every command; viewers only ``estop`` (checked by the lease's ``authorize``)."""
-        return self is Role.OPERATOR
-
 
 def is_loopback(host: str) -> bool:
     """True for 127.0.0.0/8, ::1 (bracketed or not, IPv4-mapped too) and localhost; 0.0.0.0 is not."""

@@ -40,7 +40,6 @@ class ControlLoop:
         self.stats = TickStats(window_ticks)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.ticks_done = threading.Event()
         self._tick_end = threading.Condition()
         self._tick_seq = 0
 
@@ -112,7 +111,6 @@ class ControlLoop:
             error = exc
             log.exception("control loop crashed")
         finally:
-            self.ticks_done.set()
             with self._tick_end:
                 self._tick_end.notify_all()
             if self._on_exit is not None:

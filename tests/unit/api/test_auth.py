@@ -117,8 +117,8 @@ def test_environment_token_overrides_generation() -> None:
 
 def test_viewer_role() -> None:
     policy = lan({TOKEN_ENV: OP, VIEWER_TOKEN_ENV: VIEW})
-    assert policy.role_for(VIEW) is Role.VIEWER and not Role.VIEWER.can_command
-    assert policy.role_for(OP) is Role.OPERATOR and Role.OPERATOR.can_command
+    assert policy.role_for(VIEW) is Role.VIEWER
+    assert policy.role_for(OP) is Role.OPERATOR
     assert policy.role_for(VIEW[:-1]) is None and policy.role_for(OP + "x") is None
 
 

@@ -89,7 +89,6 @@ export function ReviewDialog(dialog, controller) {
       el.playsInline = true;
       el.preload = 'auto';
       el.src = info.url;
-      el.dataset.testid = `review-video-${camera}`;
       el.setAttribute('data-testid', `review-video-${camera}`);
       el.addEventListener('loadedmetadata', () => { el.currentTime = info.from_timestamp; draw(0); });
       videosBox.append(el);
