@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from playwright.sync_api import Page
+from rollout_console.inputs.pedal import decide
+from rollout_console.protocol.phases import Phase
 
 from helpers import cli_server
 from page_flags import PAGE_FLAGS
@@ -22,14 +25,53 @@ def _run(page: Page, url: str, body: str):
     return page.evaluate(f"async () => {{ const L = await import('/static/js/logic.js'); {body} }}")
 
 
-def test_toggles_map_to_explicit_commands(page: Page, url: str) -> None:
-    result = _run(page, url, """return {
-        pause: ['starting', 'autonomous', 'correcting', 'paused', 'estopped', 'stopping', 'stopped']
-            .map((p) => L.pauseToggleCommand(p)),
-        takeover: ['autonomous', 'paused', 'correcting', 'estopped'].map((p) => L.takeoverToggleCommand(p)),
-    };""")
-    assert result["pause"] == ["pause", "pause", "pause", "resume", None, None, None]  # keys never clear an estop
-    assert result["takeover"] == [None, "takeover", "handback", None]
+def test_hotkeys_send_what_the_pedal_sends_in_every_phase(page: Page, url: str) -> None:
+    """The page resolves its toggle keys with the table the server publishes; the pedal uses the same one."""
+    toggles = httpx.get(url + "/api/v1/commands", timeout=30).json()["toggles"]
+    phases = [phase.value for phase in Phase]
+    page.goto(url + "/static/js/logic.js")
+    result = page.evaluate("""async ([toggles, phases]) => {
+        const L = await import('/static/js/logic.js');
+        const out = {};
+        for (const action of Object.keys(toggles)) out[action] = phases.map((p) => L.toggleStep(toggles, action, p));
+        out.labels = L.toggleLabels(toggles, ['pause', 'resume', 'upload']);
+        return out; }""", [toggles, phases])
+    assert set(result) - {"labels"} == {"pause_resume", "takeover_handback", "upload"}
+    for action in ("pause_resume", "takeover_handback", "upload"):
+        for phase, step in zip(phases, result[action], strict=True):
+            pedal = decide(action, phase)
+            page_says = (step["command"], step["args"]) if step else (None, {})
+            assert page_says == (pedal.command, pedal.args or {}), (action, phase)
+    assert result["pause_resume"][phases.index("estopped")] is None  # keys never clear an estop
+    assert result["labels"] == {"pause_resume": "Pause / resume", "upload": "Upload"}  # no takeover: no T key
+
+
+def test_teleop_sends_the_last_throttled_leader_target(page: Page, url: str) -> None:
+    """Slider moves inside one throttle window: the last target goes out (trailing edge), joints merged."""
+    page.goto(url + "/static/js/logic.js")
+    first = page.evaluate("""async () => {
+        const { TeleopPanel } = await import('/static/js/teleop-panel.js');
+        let now = 1000;  // a frozen clock: every move below falls inside the first throttle window
+        Object.defineProperty(performance, 'now', { value: () => now, configurable: true });
+        const root = document.createElement('div');
+        root.innerHTML = '<input type="range" min="-100" max="100" data-leader-joint="a">'
+                       + '<input type="range" min="-100" max="100" data-leader-joint="b">';
+        document.body.append(root);
+        const controller = new EventTarget();
+        controller.live = true;
+        window.sent = [];
+        controller.socket = { readyState: WebSocket.OPEN, send: (text) => window.sent.push(JSON.parse(text)) };
+        TeleopPanel(root, controller);
+        const [a, b] = root.querySelectorAll('input');
+        for (const [slider, value] of [[a, 10], [a, 20], [b, 5]]) {
+            slider.value = String(value);
+            slider.dispatchEvent(new Event('input'));
+        }
+        return window.sent.slice(); }""")
+    assert first == [{"type": "teleop", "joints": {"a": 10}}]  # the leading edge goes at once
+    page.wait_for_function("window.sent.length >= 2", timeout=10_000)
+    sent = page.evaluate("window.sent")
+    assert sent[-1] == {"type": "teleop", "joints": {"a": 20, "b": 5}} and len(sent) == 2
 
 
 def test_keymap_defaults_remaps_and_lookup(page: Page, url: str) -> None:

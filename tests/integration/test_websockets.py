@@ -7,9 +7,12 @@ import struct
 import time
 
 import cv2
+import httpx
 import numpy as np
 import pytest
 from helpers import config, live_server, wait_until
+from rollout_console.protocol.commands import COMMANDS
+from rollout_console.protocol.toggles import toggles_table
 from websockets.exceptions import ConnectionClosed
 from websockets.sync.client import connect
 
@@ -38,6 +41,22 @@ def test_hello_then_periodic_state(server) -> None:
         states = [_receive_until(ws, lambda m: m["type"] == "state") for _ in range(5)]
         assert states[-1]["phase"] == "autonomous" and "loop" in states[-1] and "joints" in states[-1]["robot"]
         assert states[-1]["elapsed_s"] >= states[0]["elapsed_s"]
+
+
+def test_hello_and_the_commands_route_publish_one_command_table(server) -> None:
+    """Help texts and the toggle table come from the server (the pedal's table), for the page and clients."""
+    listed = httpx.get(server.url + "/api/v1/commands", timeout=30)
+    assert listed.status_code == 200
+    body = listed.json()
+    by_name = {c["command"]: c for c in body["data"]}
+    assert body["count"] == len(COMMANDS) and list(by_name) == list(COMMANDS)
+    assert by_name["save"]["args_schema"]["properties"]["outcome"] and by_name["pause"]["help"] == COMMANDS["pause"].help
+    assert by_name["pause"]["available"] and not by_name["takeover"]["available"]  # base strategy
+    assert body["toggles"] == toggles_table()
+    with connect(server.ws_url + "/api/v1/ws") as ws:
+        hello = json.loads(ws.recv(timeout=30))
+    assert hello["toggles"] == body["toggles"]
+    assert hello["command_help"] == {name: COMMANDS[name].help for name in hello["commands"]}
 
 
 def test_command_ack_and_events_in_order(server) -> None:

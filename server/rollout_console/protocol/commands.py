@@ -81,10 +81,6 @@ class CommandSpec:
     help: str
     args: type[BaseModel] = EmptyBody
 
-    def describe(self) -> dict[str, Any]:
-        """The JSON the page and clients read (``GET /api/v1/commands``)."""
-        return {"name": self.name, "help": self.help, "args_schema": self.args.model_json_schema()}
-
 
 _SPECS: tuple[CommandSpec, ...] = (
     CommandSpec("pause", "Stop the policy and hold the current position."),

@@ -48,8 +48,7 @@ def test_the_table_has_every_command_once_with_help_and_a_model() -> None:
     assert COMMAND_NAMES == tuple(COMMANDS) and len(set(COMMAND_NAMES)) == len(COMMAND_NAMES) == 13
     for name, spec in COMMANDS.items():
         assert spec.name == name and spec.help.endswith(".") and len(spec.help) > 10, name
-        described = spec.describe()
-        assert described["name"] == name and described["args_schema"]["type"] == "object"
+        assert spec.args.model_json_schema()["type"] == "object"
     assert COMMANDS["save"].args is SaveBody and COMMANDS["exclude"].args is ExcludeBody
     assert COMMANDS["pause"].args is EmptyBody
 

@@ -1,12 +1,13 @@
 // Command buttons and keyboard shortcuts; every input ends in controller.command(<explicit name>).
 // While the page is not live every command but E-STOP is disabled (buttons and hotkeys).
-import { actionForKey, hotkeyBlocked, loadKeymap, pauseToggleCommand, takeoverToggleCommand } from './logic.js';
+import { actionForKey, hotkeyBlocked, loadKeymap, toggleStep } from './logic.js';
 
 export function CommandPanel(root, controller, dialog) {
   const buttons = [...document.querySelectorAll('button[data-command]')];
   let phase = 'starting';
   let available = [];
   let live = controller.live;
+  let toggles = {}; // the server's toggle table (hello), shared with the foot pedal
 
   function send(name, args = {}) {
     return controller.command(name, args).then((ack) => {
@@ -69,6 +70,7 @@ export function CommandPanel(root, controller, dialog) {
   controller.addEventListener('rc:ack', ({ detail }) => {
     if (detail.accepted && detail.phase) phase = detail.phase;
   });
+  controller.addEventListener('rc:hello', ({ detail }) => { toggles = detail.toggles || {}; });
   controller.addEventListener('rc:state', ({ detail }) => {
     phase = detail.phase;
     available = detail.available_commands || [];
@@ -96,20 +98,14 @@ export function CommandPanel(root, controller, dialog) {
     }
     // A hotkey always gets an answer: the explicit command goes to the server (which says why it
     // refuses), or the page says why the toggle means nothing in this phase.
-    if (action === 'pause_resume') {
-      const name = pauseToggleCommand(phase);
-      if (name) send(name);
-      else if (phase === 'estopped') flash('E-stopped: click Resume to clear the estop (keys never clear it)');
-      else flash(`${event.code}: pause/resume does nothing while ${phase}`);
-    } else if (action === 'takeover_handback') {
-      const name = takeoverToggleCommand(phase);
-      if (name) send(name);
-      else flash(`${event.code}: take over works while paused, hand back while correcting (now ${phase})`);
-    } else if (action === 'upload') {
-      send('upload');
-    } else if (action === 'stop') {
+    if (action === 'stop') {
       confirmStop();
+      return;
     }
+    const step = toggleStep(toggles, action, phase);
+    if (step) send(step.command, step.args);
+    else if (phase === 'estopped') flash('E-stopped: click Resume to clear the estop (keys never clear it)');
+    else flash(`${event.code}: ${toggles[action]?.label.toLowerCase() ?? action} does nothing while ${phase}`);
   });
 
   return { send };

@@ -1,21 +1,18 @@
 // KeymapDialog: remap the page hotkeys (stored per browser in localStorage).
-import { FORBIDDEN_KEYS, keyLabel, loadKeymap } from './logic.js';
+// The toggles and their labels are the server's (the WebSocket hello's `toggles`, shared with the foot
+// pedal); Stop is the page's own hotkey (it asks first, so it is no toggle).
+import { FORBIDDEN_KEYS, keyLabel, loadKeymap, toggleLabels } from './logic.js';
 
-const ALL_LABELS = {
-  pause_resume: 'Pause / resume',
-  takeover_handback: 'Take over / hand back',
-  upload: 'Upload',
-  stop: 'Stop (asks first)',
-};
-const NEEDS = { takeover_handback: 'takeover', upload: 'upload' };
-// only the actions this strategy has (the page lists its commands on <body data-commands>)
-const COMMANDS = new Set((document.body.dataset.commands || '').split(' '));
-const LABELS = Object.fromEntries(
-  Object.entries(ALL_LABELS).filter(([action]) => !NEEDS[action] || COMMANDS.has(NEEDS[action])),
-);
+const STOP = { stop: 'Stop (asks first)' };
 
-export function KeymapDialog(dialog, opener, hint) {
+export function KeymapDialog(dialog, opener, hint, controller) {
   const list = dialog.querySelector('[data-testid="keymap-list"]');
+  let LABELS = { ...STOP }; // until the hello brings the toggles this strategy offers
+
+  controller.addEventListener('rc:hello', ({ detail }) => {
+    LABELS = { ...toggleLabels(detail.toggles, detail.commands), ...STOP };
+    render();
+  });
 
   function render() {
     const keymap = loadKeymap(localStorage);

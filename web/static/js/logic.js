@@ -4,22 +4,24 @@
 export const MOVING_PHASES = new Set(['autonomous', 'correcting']);
 
 /**
- * The explicit command a pause/resume toggle (Space, a pedal) means in a phase, or null.
- * The page owns the toggle; the server only ever receives explicit commands. An estop is never
- * cleared by a toggle key: that takes the Resume button.
+ * The explicit command ({command, args}) a toggle hotkey means in a phase, or null when it means nothing.
+ * The table is the server's (the WebSocket hello's `toggles`, the same one the foot pedal uses), so a
+ * hotkey and a pedal always agree; the server only ever receives explicit commands. No toggle clears an
+ * estop: that takes the Resume button.
+ * @param {object} toggles hello.toggles: {action: {label, needs, phases: {phase: {command, args}}}}
+ * @param {string} action pause_resume, takeover_handback or upload
  * @param {string} phase the latest known phase
  */
-export function pauseToggleCommand(phase) {
-  if (phase === 'autonomous' || phase === 'correcting' || phase === 'starting') return 'pause';
-  if (phase === 'paused') return 'resume';
-  return null;
+export function toggleStep(toggles, action, phase) {
+  return toggles?.[action]?.phases?.[phase] ?? null;
 }
 
-/** The explicit command the takeover/handback toggle (T, a pedal) means in a phase, or null. */
-export function takeoverToggleCommand(phase) {
-  if (phase === 'paused') return 'takeover';
-  if (phase === 'correcting') return 'handback';
-  return null;
+/** The toggles a strategy offers (its commands include what the toggle needs), as {action: label}. */
+export function toggleLabels(toggles, commands) {
+  const have = new Set(commands || []);
+  return Object.fromEntries(Object.entries(toggles || {})
+    .filter(([, toggle]) => !toggle.needs || have.has(toggle.needs))
+    .map(([action, toggle]) => [action, toggle.label]));
 }
 
 /**
@@ -69,6 +71,17 @@ export function keyLabel(code) {
 export function actionForKey(keymap, code) {
   for (const [action, key] of Object.entries(keymap)) if (key === code) return action;
   return null;
+}
+
+/**
+ * Two leader targets waiting for the same throttled send, as one: joint targets add up (each slider sends
+ * its own joint), any other target (a pixel, a tip) replaces what waits, since it sets the whole arm.
+ */
+export function mergeTeleopTargets(pending, message) {
+  if (pending && pending.joints && message.joints && !message.pixel && !message.tip) {
+    return { ...pending, ...message, joints: { ...pending.joints, ...message.joints } };
+  }
+  return message;
 }
 
 /** Format a number or show a dash. */

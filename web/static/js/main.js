@@ -38,7 +38,8 @@ mount('.evaluation-panel', EvaluationPanel);
 mount('[data-testid="review-dialog"]', ReviewDialog);
 if (document.body.classList.contains('tablet')) TabletFacts(document, controller);
 if ($('[data-testid="keymap-dialog"]')) {
-  KeymapDialog($('[data-testid="keymap-dialog"]'), $('[data-testid="keymap-open"]'), $('[data-testid="shortcuts"]'));
+  KeymapDialog($('[data-testid="keymap-dialog"]'), $('[data-testid="keymap-open"]'), $('[data-testid="shortcuts"]'),
+    controller);
 }
 document.querySelectorAll('[data-camera]').forEach((el) => CameraView(el));
 

@@ -1,4 +1,5 @@
 // TeleopPanel: drive the (simulated) leader arm with sliders, or by dragging on the top camera.
+import { mergeTeleopTargets } from './logic.js';
 
 const SEND_EVERY_MS = 33;
 
@@ -9,19 +10,28 @@ export function TeleopPanel(root, controller) {
   const handoverBar = root.querySelector('[data-testid="handover-progress"]');
   const driver = root.querySelector('[data-testid="teleop-driver"]');
   let dragging = false;
-  let lastSent = 0;
+  let lastSent = -Infinity;
   let pending = null;
+  let timer = null;
 
-  function send(message) {
-    pending = message;
-    const now = performance.now();
-    if (now - lastSent < SEND_EVERY_MS) return;
-    lastSent = now;
+  function flush() {
+    timer = null;
+    const message = pending;
+    pending = null;
     const socket = controller.socket;
-    if (socket && socket.readyState === WebSocket.OPEN) {
-      socket.send(JSON.stringify({ type: 'teleop', ...pending }));
-      pending = null;
-    }
+    if (!message || !socket || socket.readyState !== WebSocket.OPEN) return;
+    socket.send(JSON.stringify({ type: 'teleop', ...message }));
+    lastSent = performance.now();
+  }
+
+  // At most one message per SEND_EVERY_MS, and the last target always goes out (trailing edge): a slider
+  // released inside the window must not leave the leader short of where the operator put it.
+  function send(message) {
+    pending = mergeTeleopTargets(pending, message);
+    if (timer !== null) return; // a send is already scheduled; it carries the newest target
+    const wait = SEND_EVERY_MS - (performance.now() - lastSent);
+    if (wait <= 0) flush();
+    else timer = setTimeout(flush, wait);
   }
 
   for (const slider of sliders) {

@@ -1,4 +1,5 @@
-"""POST /api/v1/commands/{name}: one route per command (so the OpenAPI shows each body)."""
+"""POST /api/v1/commands/{name}: one route per command (so the OpenAPI shows each body), built from the
+command table (``protocol.commands.COMMANDS``); GET /api/v1/commands publishes that table and the toggles."""
 
 from __future__ import annotations
 
@@ -7,9 +8,10 @@ from typing import Annotated, Any, Optional
 
 from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from ...protocol.commands import COMMAND_NAMES, COMMANDS, CommandResult, args_of
+from ...protocol.toggles import toggles_table
 from ...runtime.session import Session
 from ..access import AccessRefusal, Caller, authorize_command
 from ..client_id import ClientIdHeader, checked_client_id, client_id_openapi
@@ -17,9 +19,33 @@ from ..deps import SessionDep
 from ..outcomes import http_status
 from ..schemas import BODY_RESPONSES, CommandAccepted, ErrorDetail
 
-__all__ = ["router", "to_response"]
+__all__ = ["CommandInfo", "CommandsPublic", "router", "to_response"]
 
 router = APIRouter(prefix="/api/v1/commands", tags=["commands"])
+
+
+class CommandInfo(BaseModel):
+    command: str = Field(description="The command's name (its route is POST /api/v1/commands/<command>)")
+    help: str = Field(description="What the command does, as an operator reads it")
+    args_schema: dict[str, object] = Field(description="JSON Schema of the command's arguments (its body)")
+    available: bool = Field(description="This session's strategy has the command")
+
+
+class CommandsPublic(BaseModel):
+    data: list[CommandInfo]
+    count: int
+    toggles: dict[str, object] = Field(
+        description="What each toggle input (pedal, page hotkey) sends per phase: "
+                    "{toggle: {label, needs, phases: {phase: {command, args}}}}; the pedal uses the same table")
+
+
+@router.get("", response_model=CommandsPublic, operation_id="commands-list")
+def list_commands(session: SessionDep) -> CommandsPublic:
+    """Every command with its help text and argument schema, and the toggle table (see docs/api.md)."""
+    have = session.strategy.commands
+    data = [CommandInfo(command=name, help=spec.help, args_schema=spec.args.model_json_schema(),
+                        available=name in have) for name, spec in COMMANDS.items()]
+    return CommandsPublic(data=data, count=len(data), toggles=toggles_table())
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     **BODY_RESPONSES,
