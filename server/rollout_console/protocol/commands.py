@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Literal
@@ -108,6 +108,10 @@ COMMAND_NAMES: tuple[str, ...] = tuple(COMMANDS)
 # ------------------------------------------------------------------ argument validation
 
 
+IssueCleaner = Callable[[Sequence[Any]], list[dict[str, Any]]]
+"""Turns pydantic's error dicts into the wire's issue dicts (the API's bounds what it echoes)."""
+
+
 class ArgsError(ValueError):
     """The arguments do not fit the command's model; ``issues`` has the REST 422 ``detail`` shape."""
 
@@ -123,7 +127,7 @@ def args_of(body: BaseModel | None) -> dict[str, Any]:
     return body.model_dump(exclude_none=True) if body is not None else {}
 
 
-def validate_args(name: str, raw: Any, *, clean: Any = None) -> dict[str, Any]:
+def validate_args(name: str, raw: Any, *, clean: IssueCleaner | None = None) -> dict[str, Any]:
     """Validate raw arguments (``None`` = none) exactly as the REST body; raises ``ArgsError``.
 
     ``clean`` turns pydantic's error dicts into the wire's issue dicts (the API passes its own, which bounds
