@@ -14,8 +14,8 @@ from fastapi.staticfiles import StaticFiles
 from .. import __version__
 from ..config import RolloutConsoleConfig
 from ..inputs import FootPedal
-from ..runtime.builder import build_session
 from ..protocol.phases import MOVING
+from ..runtime.builder import build_session
 from ..runtime.session import Session
 from .access import install_access_middleware
 from .auth import AccessPolicy

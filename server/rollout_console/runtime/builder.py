@@ -13,10 +13,10 @@ from ..hardware.thread_safe import ThreadSafeRobot
 from ..inference.factory import build_engine
 from ..inference.pool import build_policy_switch
 from ..inference.interpolator import ActionInterpolator
+from ..protocol.events import EventBus
 from ..strategies import make_strategy
 from ..strategies.context import TickContext
 from ..strategies.recording import open_recording
-from ..protocol.events import EventBus
 from .session import Session
 
 __all__ = ["build_session"]

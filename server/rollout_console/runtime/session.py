@@ -21,12 +21,12 @@ from typing import Any
 from ..config import RolloutConsoleConfig
 from ..errors import CommandRejected, HardwareError
 from ..hardware.protocols import CameraSource
-from ..strategies.base import Strategy
-from ..strategies.context import TickContext
 from ..protocol.commands import COMMAND_NAMES, Command, CommandOutcome, CommandResult
-from .control_loop import ControlLoop
 from ..protocol.events import EventBus
 from ..protocol.phases import Phase
+from ..strategies.base import Strategy
+from ..strategies.context import TickContext
+from .control_loop import ControlLoop
 from .timing import TickTiming
 
 __all__ = ["Session"]

@@ -13,9 +13,9 @@ import numpy as np
 
 from ..config import HighlightStrategyConfig
 from ..features import IMAGE_PREFIX
-from ..recording import FrameRing
 from ..protocol.commands import Command, CommandOutcome, CommandResult
 from ..protocol.phases import Phase
+from ..recording import FrameRing
 from .base import Strategy
 from .context import TickContext
 from .recording import Recording

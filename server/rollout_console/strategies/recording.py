@@ -18,11 +18,11 @@ import numpy as np
 
 from ..errors import RecordingError
 from ..features import ACTION, ENV_STATE, IMAGE_PREFIX, STATE, FeatureLayout
-from ..recording import EpisodeInfo, EpisodeRecorder, HubUploader
-from ..recording.disk_space import DiskSpace
 from ..protocol.commands import CommandOutcome, CommandResult
 from ..protocol.events import EventBus
 from ..protocol.phases import Phase
+from ..recording import EpisodeInfo, EpisodeRecorder, HubUploader
+from ..recording.disk_space import DiskSpace
 
 __all__ = ["Recording", "RecordingFault", "estimate_episode_seconds", "explain_failure"]
 
