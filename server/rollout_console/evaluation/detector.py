@@ -11,20 +11,22 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import ConfigError
+from ..hardware.protocols import TaskReporter
+from ..hardware.thread_safe import ThreadSafeRobot
 
 __all__ = ["SuccessDetector", "load_detector", "robot_detector"]
 
 SuccessDetector = Callable[[dict[str, Any]], "bool | None"]
 
 
-def robot_detector(robot: Any) -> SuccessDetector | None:
+def robot_detector(robot: ThreadSafeRobot) -> SuccessDetector | None:
     """The robot's ``task_status()["success"]`` (the TaskReporter extension), or None without one."""
-    inner = getattr(robot, "inner", robot)
-    if not hasattr(inner, "task_status"):
+    if not isinstance(robot.inner, TaskReporter):
         return None
 
     def detect(observation: dict[str, Any]) -> bool | None:
-        success = robot.task_status().get("success")
+        status = robot.task_status()
+        success = None if status is None else status.get("success")
         return None if success is None else bool(success)
 
     return detect

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..config import RolloutConsoleConfig
 from ..errors import CommandRejected, HardwareError
-from ..hardware.protocols import CameraSource
+from ..hardware.protocols import CameraSource, DrivableLeader
 from ..strategies.base import Strategy
 from ..strategies.context import TickContext
 from .commands import COMMAND_NAMES, Command, CommandResult
@@ -157,7 +157,7 @@ class Session:
     @property
     def recording(self) -> Any:
         """The strategy's Recording helper, or None for strategies that record nothing."""
-        return getattr(self.strategy, "recording", None)
+        return self.strategy.recording
 
     def evaluation(self) -> dict[str, Any] | None:
         """Per-policy success rates, the comparison and the episodes (None: this strategy evaluates nothing)."""
@@ -208,7 +208,7 @@ class Session:
         Raises CommandRejected when there is no drivable leader or the expert drives it.
         """
         teleop = self.ctx.teleop
-        if teleop is None or not hasattr(teleop, "set_targets"):
+        if not isinstance(teleop, DrivableLeader):
             raise CommandRejected("this session has no leader arm that can be driven from the console")
         if self.ctx.teleop_driver is not None:
             raise CommandRejected("the scripted expert drives the leader (--teleop.driver=expert)")
@@ -376,7 +376,7 @@ class Session:
                 "errors": stats.errors,
             }
         inference = ctx.engine.status()
-        task = ctx.robot.task_status() if hasattr(ctx.robot.inner, "task_status") else None
+        task = ctx.robot.task_status()
         status: dict[str, Any] = {
             "session_id": self.id,
             "strategy": self.strategy.name,
@@ -397,7 +397,8 @@ class Session:
             "available_commands": self.strategy.available(ctx),
             "event_seq": self.events.last_seq,
         }
-        if ctx.teleop is not None and hasattr(ctx.teleop, "state"):
-            status["teleop"] = {**ctx.teleop.state(), **ctx.extra.get("handover_status", {})}
+        if isinstance(ctx.teleop, DrivableLeader):
+            handover = {} if ctx.handover is None else {"handover": ctx.handover.as_dict()}
+            status["teleop"] = {**ctx.teleop.state(), **handover}
         status.update(self.strategy.status())
         return status
