@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 __all__ = ["MAX_JSON_DEPTH", "WS_MAX_MESSAGE_BYTES", "WireError", "json_depth", "parse_json"]
@@ -75,6 +76,7 @@ def json_depth(value: Any, stop_at: int = MAX_JSON_DEPTH) -> int:
     stack: list[tuple[Any, int]] = [(value, 0)]
     while stack:
         item, depth = stack.pop()
+        children: Iterable[Any]
         if isinstance(item, dict):
             children = item.values()
         elif isinstance(item, list):

@@ -209,7 +209,9 @@ class LeRobotPolicy:
         config = policy.config
         self.inputs = tuple(config.input_features)
         steps = getattr(config, "n_action_steps", None) if config.type == "diffusion" else None
-        self.chunk_size = int(steps or getattr(config, "chunk_size", None) or getattr(config, "n_action_steps", 1))
+        if not steps:
+            steps = getattr(config, "chunk_size", None) or getattr(config, "n_action_steps", None) or 1
+        self.chunk_size = int(steps)
         self._lock = threading.Lock()  # one inference at a time, whoever calls
 
     def reset(self) -> None:

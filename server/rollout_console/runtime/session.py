@@ -200,8 +200,9 @@ class Session:
 
     # --------------------------------------------------------------- leader
 
-    def move_leader(self, *, joints: dict[str, float] | None = None, tip: tuple[float, ...] | None = None,
-                    gripper: float | None = None, pixel: tuple[str, float, float] | None = None,
+    def move_leader(self, *, joints: dict[str, float] | None = None,
+                    tip: tuple[float, float, float | None] | None = None, gripper: float | None = None,
+                    pixel: tuple[str, float, float] | None = None,
                     source: str = "api") -> dict[str, Any]:
         """Set leader-arm targets (page sliders, drag, scripts); returns the leader's state.
 
@@ -324,7 +325,11 @@ class Session:
                 outcome = CommandResult(False, self.ctx.phase, f"{command.name} failed: {exc}", status=409)
             if isinstance(outcome, concurrent.futures.Future):
                 # applied now, acknowledged later (a save is acknowledged once the episode is durable)
-                outcome.add_done_callback(lambda done, c=command, f=future: self._finish(c, f, self._deferred(c, done)))
+                def acknowledge(done: concurrent.futures.Future[CommandResult], c: Command = command,
+                                f: concurrent.futures.Future[CommandResult] = future) -> None:
+                    self._finish(c, f, self._deferred(c, done))
+
+                outcome.add_done_callback(acknowledge)
             else:
                 self._finish(command, future, outcome)
 

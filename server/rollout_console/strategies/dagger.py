@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from ..config import DaggerStrategyConfig, RolloutConsoleConfig, SimTeleopConfig
-from ..hardware.protocols import DrivableLeader
+from ..hardware.protocols import DrivableLeader, Teleoperator
 from ..runtime.commands import Command, CommandResult
 from ..runtime.phases import Phase
 from . import steps
@@ -56,6 +56,8 @@ class DaggerStrategy(Strategy):
     needs_leader = True
     records_intervention = True
     transitions = DAGGER_TRANSITIONS
+
+    recording: Recording  # always records (the config requires a dataset)
 
     def __init__(self, config: DaggerStrategyConfig, recording: Recording, fps: float) -> None:
         super().__init__()
@@ -110,9 +112,16 @@ class DaggerStrategy(Strategy):
         if not isinstance(ctx.config.teleop, SimTeleopConfig) or ctx.config.teleop.align_on_pause:
             teleop.align_to({name: ctx.observation[name] for name in ctx.layout.action_names})
 
+    @staticmethod
+    def _leader(ctx: TickContext) -> Teleoperator:
+        """The leader arm while correcting (``veto`` refuses a takeover without one)."""
+        assert ctx.teleop is not None and ctx.config.teleop is not None
+        return ctx.teleop
+
     def _begin_correction(self, ctx: TickContext) -> None:
         follower = steps.current_position(ctx)
-        leader = ctx.layout.action_vector(ctx.teleop.get_action())
+        leader = ctx.layout.action_vector(self._leader(ctx).get_action())
+        assert ctx.config.teleop is not None  # a leader arm is configured (it is connected)
         self.handover = plan_handover(follower, leader, ctx.now, ctx.config.teleop)
         self.correction_started = ctx.now
         if ctx.teleop_driver is not None:
@@ -168,7 +177,7 @@ class DaggerStrategy(Strategy):
             return super().motion(ctx, observation)
         if ctx.teleop_driver is not None:
             ctx.teleop_driver.drive(observation)
-        leader = ctx.layout.action_vector(ctx.teleop.get_action())
+        leader = ctx.layout.action_vector(self._leader(ctx).get_action())
         command = leader
         if self.handover is not None:
             command, progress = self.handover.command(ctx.now, leader)

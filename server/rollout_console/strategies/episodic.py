@@ -130,8 +130,9 @@ class EpisodicStrategy(Strategy):
     def enter(self, ctx: TickContext, target: Phase, command: Command | None) -> None:
         if target is P.AUTONOMOUS and not self.episode_open:
             self._start_episode(ctx)
-        if target in (P.PAUSED, P.ESTOPPED) and self.episode_open and command is not None:
-            self.book.update(self.record, interventions=self.record.interventions + 1)
+        record = self.record if self.episode_open else None
+        if target in (P.PAUSED, P.ESTOPPED) and record is not None and command is not None:
+            self.book.update(record, interventions=record.interventions + 1)
         if target in (P.RESETTING, P.AWAITING_OUTCOME):
             ctx.engine.pause()
             steps.capture_hold_target(ctx)
@@ -251,12 +252,12 @@ class EpisodicStrategy(Strategy):
             steps.capture_hold_target(ctx)
             seed = self.assignment.scene_seeds[self.index]
             robot = ctx.robot.inner
-            resets = isinstance(robot, SceneResetter)  # an extension the sim has
-            if resets:
-                robot.reset_scene(seed)
+            scene = robot if isinstance(robot, SceneResetter) else None  # an extension the sim has
+            if scene is not None:
+                scene.reset_scene(seed)
             ctx.events.publish("evaluation_reset", episode=self.index + 1, of=self.config.num_episodes,
                                stage="scene", reset_time_s=self.config.reset_time_s,
-                               scene_seed=seed if resets else None)
+                               scene_seed=seed if scene is not None else None)
         steps.hold(ctx)
         if self.reset_skip or ctx.now >= self.reset_deadline:
             self.transition(ctx, P.AUTONOMOUS, cause="reset done" if not self.reset_skip else "reset ended by the operator")
@@ -264,7 +265,8 @@ class EpisodicStrategy(Strategy):
     def after_motion(self, ctx: TickContext, observation: dict[str, Any], action: np.ndarray | None) -> None:
         dt = 0.0 if self._last_now is None else max(0.0, ctx.now - self._last_now)
         self._last_now = ctx.now
-        if not self.episode_open:
+        record = self.record
+        if not self.episode_open or record is None:
             return
         if ctx.phase is P.AUTONOMOUS:
             self.active_s += dt
@@ -278,7 +280,7 @@ class EpisodicStrategy(Strategy):
                     ctx.events.publish("notice", level="warning", message=f"success detector failed: {exc}")
             if detected:
                 self.success_at = self.active_s
-                ctx.events.publish("evaluation_success_detected", episode=self.record.episode,
+                ctx.events.publish("evaluation_success_detected", episode=record.episode,
                                    time_to_success_s=round(self.active_s, 3))
         self._record_frame(ctx, observation, action)
         if ctx.phase is P.AUTONOMOUS:

@@ -29,6 +29,8 @@ __all__ = ["HighlightStrategy"]
 class HighlightStrategy(Strategy):
     name = "highlight"
 
+    recording: Recording  # always records (the config requires a dataset)
+
     def __init__(self, config: HighlightStrategyConfig, recording: Recording, fps: float) -> None:
         super().__init__()
         self.config = config

@@ -39,6 +39,8 @@ def outcome_extra(command: Command) -> dict[str, Any] | str:
 class SentryStrategy(Strategy):
     name = "sentry"
 
+    recording: Recording  # always records (the config requires a dataset)
+
     def __init__(self, config: SentryStrategyConfig, recording: Recording, fps: float) -> None:
         super().__init__()
         self.config = config

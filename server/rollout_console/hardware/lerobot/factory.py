@@ -143,7 +143,7 @@ _NO_CHOICE = re.compile(r"Couldn't find a choice class for '([^']*)' in <class '
 def _decode_error(exc: Exception, flag: str, device_type: str, options: list[str]) -> ConfigError:
     """A ConfigError from a draccus error: "`cameras.front`: ..." becomes --robot.cameras.front; a
     failing ``__post_init__`` check is pinned on the option its message talks about."""
-    messages = []
+    messages: list[str] = []
     error: BaseException | None = exc
     while error is not None and len(messages) < 3:
         text = " ".join(str(error).split())
