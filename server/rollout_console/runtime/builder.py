@@ -18,7 +18,7 @@ from ..inference.pool import build_policy_switch
 from ..strategies import STRATEGIES, StrategyParts
 from ..strategies.context import TickContext
 from ..strategies.recording import open_recording
-from .events import EventBus
+from ..protocol.events import EventBus
 from .session import Session
 
 __all__ = ["build_session"]

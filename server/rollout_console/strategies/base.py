@@ -18,9 +18,9 @@ import numpy as np
 from ..config import RolloutConsoleConfig
 from ..hardware.thread_safe import ThreadSafeRobot
 from ..inference.base import InferenceEngine
+from ..protocol.commands import Command, CommandOutcome, CommandResult
+from ..protocol.phases import MOVING, Phase
 from ..registry import Registry
-from ..runtime.commands import Command, CommandResult
-from ..runtime.phases import MOVING, Phase
 from . import steps
 from .context import TickContext
 from .recording import Recording
@@ -121,7 +121,7 @@ class Strategy:
             return CommandResult(True, ctx.phase, reason)
         already = ALREADY.get((ctx.phase, command.name))
         if already:
-            return CommandResult(True, ctx.phase, already)
+            return CommandResult(True, ctx.phase, already, CommandOutcome.ALREADY)
         target = self.transitions.get((ctx.phase, command.name))
         if target is None:
             return self.reject(ctx, self.why_not(ctx, command))
@@ -133,7 +133,7 @@ class Strategy:
 
     @staticmethod
     def reject(ctx: TickContext, reason: str) -> CommandResult:
-        return CommandResult(False, ctx.phase, reason, status=409)
+        return CommandResult.refused(ctx.phase, reason)
 
     def why_not(self, ctx: TickContext, command: Command) -> str:
         valid = sorted({phase.value for phase, name in self.transitions if name == command.name})

@@ -26,8 +26,9 @@ from ..evaluation.detector import SuccessDetector
 from ..evaluation.results import HIDDEN_POLICY, EpisodeRecord, EvaluationBook
 from ..evaluation.writer import ResultsWriter
 from ..hardware.protocols import SceneResetter
-from ..runtime.commands import Command, CommandResult
-from ..runtime.phases import Phase
+from ..inference.switch import EngineSwitch
+from ..protocol.commands import Command, CommandOutcome, CommandResult
+from ..protocol.phases import Phase
 from . import steps
 from .base import STRATEGIES, Strategy, StrategyParts
 from .context import TickContext
@@ -62,7 +63,7 @@ class EpisodicStrategy(Strategy):
     transitions = EPISODIC_TRANSITIONS
 
     def __init__(self, config: EpisodicStrategyConfig, recording: Recording | None, policies: list[str],
-                 detector: SuccessDetector | None, output_dir: Path, switch: Any = None) -> None:
+                 detector: SuccessDetector | None, output_dir: Path, switch: EngineSwitch | None = None) -> None:
         super().__init__()
         self.config = config
         self.recording = recording
@@ -162,7 +163,7 @@ class EpisodicStrategy(Strategy):
     def _save(self, ctx: TickContext, command: Command) -> CommandResult:
         extra = outcome_extra(command)
         if isinstance(extra, str):
-            return CommandResult(False, ctx.phase, extra, status=422)
+            return CommandResult.refused(ctx.phase, extra, CommandOutcome.BAD_ARGS)
         outcome = extra.get("outcome")
         if self.episode_open:
             self._end_episode(ctx, "ended by the operator", operator_outcome=outcome)
@@ -170,7 +171,8 @@ class EpisodicStrategy(Strategy):
         if ctx.phase is not P.AWAITING_OUTCOME or self.record is None:
             return self.reject(ctx, f"no episode awaits an outcome (the session is {ctx.phase.value})")
         if outcome is None:
-            return CommandResult(False, ctx.phase, "give the outcome: success, failure or unknown", status=422)
+            return CommandResult.refused(ctx.phase, "give the outcome: success, failure or unknown",
+                                         CommandOutcome.BAD_ARGS)
         episode = self.record.episode
         self._conclude(ctx, outcome, self._operator_source(outcome))
         return CommandResult(True, ctx.phase, f"episode {episode}: {outcome}")
@@ -198,7 +200,8 @@ class EpisodicStrategy(Strategy):
     def _exclude(self, ctx: TickContext, command: Command) -> CommandResult:
         episode, reason = command.args.get("episode"), command.args.get("reason")
         if not isinstance(episode, int) or isinstance(episode, bool) or not isinstance(reason, str) or not reason.strip():
-            return CommandResult(False, ctx.phase, "exclude takes {'episode': <number>, 'reason': <text>}", status=422)
+            return CommandResult.refused(ctx.phase, "exclude takes {'episode': <number>, 'reason': <text>}",
+                                         CommandOutcome.BAD_ARGS)
         excluded = self.book.exclude(episode, reason.strip())
         if isinstance(excluded, str):
             return self.reject(ctx, excluded)
