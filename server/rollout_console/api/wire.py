@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 __all__ = ["MAX_JSON_DEPTH", "WS_MAX_MESSAGE_BYTES", "WireError", "json_depth", "parse_json"]

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from .base import StrategyConfigBase, StrictModel
+from .base import StrategyConfigBase
 from .episodic import EpisodicStrategyConfig
 
 __all__ = [

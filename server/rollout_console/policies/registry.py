@@ -7,6 +7,7 @@ policy family registers one more entry.
 from __future__ import annotations
 
 from collections.abc import Callable
+
 from ..config import FlowPolicyConfig, PolicyConfig, ScriptedPolicyConfig
 from ..config.lerobot import LeRobotPolicyConfig
 from ..config.remote import RemotePolicyConfig

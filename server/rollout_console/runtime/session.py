@@ -23,6 +23,7 @@ from ..errors import CommandRejected, HardwareError
 from ..hardware.protocols import CameraSource, DrivableLeader
 from ..strategies.base import Strategy
 from ..strategies.context import TickContext
+from ..strategies.recording import Recording
 from ..protocol.commands import COMMAND_NAMES, Command, CommandOutcome, CommandResult
 from .control_loop import ControlLoop
 from ..protocol.events import EventBus
@@ -155,7 +156,7 @@ class Session:
     # -------------------------------------------------------------- dataset
 
     @property
-    def recording(self) -> Any:
+    def recording(self) -> Recording | None:
         """The strategy's Recording helper, or None for strategies that record nothing."""
         return self.strategy.recording
 

@@ -8,9 +8,9 @@ from pathlib import Path
 from ..config import RolloutConsoleConfig
 from ..config.episodic import EpisodicStrategyConfig
 from ..errors import ConfigError
+from ..evaluation.detector import load_detector, robot_detector
 from ..hardware.protocols import TaskReporter
 from ..hardware.thread_safe import ThreadSafeRobot
-from ..evaluation.detector import load_detector, robot_detector
 from ..inference.base import InferenceEngine
 from ..inference.switch import EngineSwitch
 from .episodic import EpisodicStrategy
