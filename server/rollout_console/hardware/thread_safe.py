@@ -62,7 +62,3 @@ class ThreadSafeRobot:
         """The robot's own task report (the TaskReporter extension, e.g. the sim); None when it has none."""
         inner = self.inner
         return inner.task_status() if isinstance(inner, TaskReporter) else None
-
-    def __getattr__(self, item: str) -> Any:
-        # Optional extensions (e.g. TaskReporter.task_status) of the wrapped robot.
-        return getattr(self.inner, item)
