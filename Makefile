@@ -11,7 +11,7 @@ PYTEST_ARGS ?=
 CHROMIUM    ?= /usr/bin/chromium
 SUDO        := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install install-test run test test-core test-lerobot lerobot-env bench faults chromium clean
+.PHONY: install install-test run test test-core typecheck test-lerobot lerobot-env bench faults chromium clean
 
 install: $(STAMP)
 
@@ -44,8 +44,12 @@ chromium:
 # (Python 3.12, LeRobot 0.6.1).
 test: test-core test-lerobot
 
-test-core: install-test chromium
+test-core: install-test chromium typecheck
 	HF_HUB_OFFLINE=1 HF_DATASETS_OFFLINE=1 $(PY) -m pytest --ignore=tests/lerobot $(PYTEST_ARGS)
+
+# mypy over server/ (configuration in pyproject.toml, [tool.mypy]); must report no error.
+typecheck: install-test
+	$(PY) -m mypy
 
 # The optional LeRobot environment: Python 3.12, pip install -e ".[lerobot,test]" "lerobot[training]==0.6.1"
 # under requirements/lerobot-constraints.txt (about 5.5 GB, a few minutes; idempotent).
@@ -64,4 +68,4 @@ faults: install-test
 	HF_HUB_OFFLINE=1 $(PY) -m faults $(ARGS)
 
 clean:
-	rm -rf $(VENV) .venv-lerobot build dist .pytest_cache
+	rm -rf $(VENV) .venv-lerobot build dist .pytest_cache .mypy_cache

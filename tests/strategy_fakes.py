@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from rollout_console.config import load_config
+from rollout_console.errors import HardwareError
 from rollout_console.features import FeatureLayout
 from rollout_console.hardware.sim.kinematics import HOME, JOINT_NAMES
+from rollout_console.hardware.thread_safe import ThreadSafeRobot
 from rollout_console.recording import EpisodeInfo
 from rollout_console.protocol.events import EventBus
 from rollout_console.strategies.context import TickContext
@@ -76,8 +79,9 @@ class FakeEngine:
 
 
 class FakeLeader:
+    """An actuated leader (a DrivableLeader) that moves at once: targets are positions."""
+
     name = "fake_leader"
-    can_be_driven = True
     is_connected = True
 
     def __init__(self) -> None:
@@ -94,6 +98,27 @@ class FakeLeader:
     def align_to(self, joints: dict[str, float]) -> None:
         self.aligned_to = dict(joints)
         self.q = np.array([joints[k] for k in KEYS])
+
+    @property
+    def joint_limits(self) -> dict[str, tuple[float, float]]:
+        return {k: (-180.0, 180.0) for k in KEYS}
+
+    def set_targets(self, joints: Mapping[str, float], moved_by: str = "api") -> dict[str, float]:
+        self.q = np.array([float(joints.get(k, v)) for k, v in zip(KEYS, self.q, strict=True)])
+        return self.get_action()
+
+    def set_tip(self, x: float, y: float, z: float | None = None, gripper: float | None = None,
+                moved_by: str = "api", clamp: bool = False) -> dict[str, float]:
+        raise HardwareError("fake leader: no kinematics")
+
+    def state(self) -> dict[str, object]:
+        return {"name": self.name, "joints": self.get_action()}
+
+    def connect(self) -> None:
+        pass
+
+    def disconnect(self) -> None:
+        pass
 
 
 class FakeRecorder:
@@ -167,5 +192,5 @@ def make_context(*flags: str) -> tuple[TickContext, FakeRobot, FakeLeader, FakeE
     leader = FakeLeader()
     engine = FakeEngine()
     layout = FeatureLayout.from_robot(robot.observation_features, robot.action_features)
-    ctx = TickContext(config=config, robot=robot, layout=layout, engine=engine, events=EventBus(), teleop=leader)
+    ctx = TickContext(config=config, robot=ThreadSafeRobot(robot), layout=layout, engine=engine, events=EventBus(), teleop=leader)
     return ctx, robot, leader, engine

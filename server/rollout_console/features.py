@@ -38,7 +38,7 @@ class FeatureLayout:
         env = tuple(k for k, v in observation_features.items() if v is float and k.startswith("env."))
         cameras = {k: tuple(v) for k, v in observation_features.items() if isinstance(v, tuple) and len(v) == 3}
         actions = tuple(k for k, v in action_features.items() if v is float and k.endswith(".pos"))
-        return cls(state, env, cameras, actions)  # type: ignore[arg-type]
+        return cls(state, env, cameras, actions)
 
     @property
     def camera_names(self) -> tuple[str, ...]:

@@ -27,17 +27,18 @@ ALLOWED: dict[str, frozenset[str]] = {
     "runtime": frozenset({"strategies", "inference", "recording", "hardware", "policies", "protocol", "config",
                           "errors", "features", "window"}),
     "strategies": frozenset({"inference", "recording", "hardware", "evaluation", "protocol", "config", "errors",
-                             "features"}),
-    "inference": frozenset({"policies", "config", "errors", "features", "window"}),
-    "policies": frozenset({"hardware", "config", "errors", "features", "window"}),
+                             "features", "registry"}),
+    "inference": frozenset({"policies", "config", "errors", "features", "window", "registry"}),
+    "policies": frozenset({"hardware", "config", "errors", "features", "window", "registry"}),
     "serving": frozenset({"policies", "hardware", "config", "errors", "features", ROOT}),
     "recording": frozenset({"config", "errors", "features"}),
     "evaluation": frozenset({"errors"}),
-    "hardware": frozenset({"config", "errors"}),
+    "hardware": frozenset({"config", "errors", "registry"}),
     "config": frozenset({"errors"}),
     "features": frozenset(),
     "window": frozenset(),
     "errors": frozenset(),
+    "registry": frozenset({"errors"}),  # the one Registry class every kind of part uses
     "protocol": frozenset(),  # the leaf: the standard library and pydantic only
     ROOT: frozenset(),
 }

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from .. import __version__
+from ..hardware.protocols import DrivableLeader
 from ..protocol.commands import COMMAND_NAMES, COMMANDS
 
 __all__ = ["router", "web_dir"]
@@ -30,7 +31,7 @@ router = APIRouter(include_in_schema=False)
 
 def _context(session: Any) -> dict[str, Any]:
     teleop = session.ctx.teleop
-    limits = getattr(teleop, "joint_limits", None) if session.strategy.name == "dagger" else None
+    limits = teleop.joint_limits if session.strategy.needs_leader and isinstance(teleop, DrivableLeader) else None
     return {
         "version": __version__,
         "strategy": session.strategy.name,

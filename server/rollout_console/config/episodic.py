@@ -7,7 +7,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import Field, TypeAdapter, model_validator
 
-from .base import StrictModel
+from .base import StrategyConfigBase, StrictModel
 from .inference import InferenceConfig
 from .policy import PolicyConfig
 
@@ -43,10 +43,11 @@ class PolicyEntry(StrictModel):
         return data
 
 
-class EpisodicStrategyConfig(StrictModel):
+class EpisodicStrategyConfig(StrategyConfigBase):
     """N episodes of a fixed length, each after a reset; outcomes labelled; success rates compared."""
 
     type: Literal["episodic"] = "episodic"
+    dataset_use = "optional"
     episode_columns: ClassVar[dict[str, str]] = {"policy": "string", "time_to_success_s": "float64"}
     """Per-episode dataset columns this strategy fills besides ``outcome``."""
     num_episodes: int = Field(10, ge=1, le=10_000, description="Episodes to run (all policies together)")

@@ -12,6 +12,8 @@ from .lerobot import LeRobotRobotConfig, LeRobotTeleopConfig, device_family
 __all__ = ["SIM_CAMERA_VIEWS", "RobotConfig", "SimRobotConfig", "SimTeleopConfig", "TeleopConfig"]
 
 SIM_CAMERA_VIEWS = ("front", "top", "side")
+CameraView = Literal["front", "top", "side"]
+_DEFAULT_CAMERAS: list[CameraView] = ["front", "top"]
 
 
 class SimRobotConfig(StrictModel):
@@ -20,8 +22,8 @@ class SimRobotConfig(StrictModel):
     type: Literal["sim"] = "sim"
     id: str = Field("sim_so101", description="Robot id shown in the page and stored with datasets")
     seed: int = Field(0, description="Seed of the scene layout and sensor noise (runs are reproducible)")
-    cameras: Annotated[list[Literal["front", "top", "side"]], Field(min_length=0, max_length=3)] = Field(
-        default_factory=lambda: ["front", "top"],
+    cameras: Annotated[list[CameraView], Field(min_length=0, max_length=3)] = Field(
+        default_factory=lambda: _DEFAULT_CAMERAS.copy(),
         description="Rendered camera views, comma separated (front, top, side)",
     )
     camera_width: int = Field(640, ge=32, le=3840, description="Width of every sim camera in pixels")

@@ -10,7 +10,7 @@ from .hardware import RobotConfig, SimRobotConfig, SimTeleopConfig, TeleopConfig
 from .inference import InferenceConfig, SyncInferenceConfig
 from .inputs import AuthConfig, LeaseConfig, PedalConfig
 from .policy import PolicyConfig, ScriptedPolicyConfig
-from .strategy import OPTIONAL_RECORDING_STRATEGIES, RECORDING_STRATEGIES, BaseStrategyConfig, StrategyConfig
+from .strategy import BaseStrategyConfig, StrategyConfig
 
 __all__ = ["LoopConfig", "RolloutConsoleConfig", "ServerConfig"]
 
@@ -104,11 +104,10 @@ class RolloutConsoleConfig(StrictModel):
 
     @model_validator(mode="after")
     def _recording_rules(self) -> RolloutConsoleConfig:
-        kind = self.strategy.type
-        if kind in RECORDING_STRATEGIES and self.dataset is None:
+        kind, use = self.strategy.type, self.strategy.dataset_use
+        if use == "required" and self.dataset is None:
             raise ValueError(f"--strategy.type={kind} records episodes: give --dataset.repo_id=owner/name")
-        records = RECORDING_STRATEGIES | OPTIONAL_RECORDING_STRATEGIES
-        if kind not in records and self.dataset is not None:
+        if use == "none" and self.dataset is not None:
             raise ValueError(f"--strategy.type={kind} records nothing: drop the --dataset.* options or use "
                              "--strategy.type=sentry, highlight, dagger or episodic")
         if self.resume and self.dataset is None:
@@ -116,8 +115,8 @@ class RolloutConsoleConfig(StrictModel):
         if self.dataset is not None and self.dataset.fps is not None and self.dataset.fps != self.fps:
             raise ValueError(f"--dataset.fps={self.dataset.fps:g} differs from --fps={self.fps:g}: recorded "
                              "timestamps would lie; the dataset records at the policy rate")
-        if kind == "dagger" and self.teleop is None:
-            raise ValueError("--strategy.type=dagger needs a leader arm: give --teleop.type")
+        if self.strategy.needs_leader and self.teleop is None:
+            raise ValueError(f"--strategy.type={kind} needs a leader arm: give --teleop.type")
         return self
 
     @model_validator(mode="after")

@@ -6,11 +6,10 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from .base import StrictModel
+from .base import StrategyConfigBase
 from .episodic import EpisodicStrategyConfig
 
 __all__ = [
-    "RECORDING_STRATEGIES",
     "BaseStrategyConfig",
     "DaggerStrategyConfig",
     "EpisodicStrategyConfig",
@@ -20,13 +19,13 @@ __all__ = [
 ]
 
 
-class BaseStrategyConfig(StrictModel):
+class BaseStrategyConfig(StrategyConfigBase):
     """Policy only: the robot runs autonomously and nothing is recorded."""
 
     type: Literal["base"] = "base"
 
 
-class _Rotation(StrictModel):
+class _Rotation(StrategyConfigBase):
     upload_every_n_episodes: int = Field(
         5, ge=0, description="Upload to the Hub after this many saved episodes (0 = only on upload and at stop)"
     )
@@ -41,11 +40,15 @@ class _Rotation(StrictModel):
 class SentryStrategyConfig(_Rotation):
     """Record everything the policy does; rotate episodes by size or time; upload in the background."""
 
+    dataset_use = "required"
+
     type: Literal["sentry"] = "sentry"
 
 
-class HighlightStrategyConfig(StrictModel):
+class HighlightStrategyConfig(StrategyConfigBase):
     """Keep the last seconds in a ring buffer; `mark` keeps them as the start of an episode, `save` ends it."""
+
+    dataset_use = "required"
 
     type: Literal["highlight"] = "highlight"
     ring_buffer_seconds: float = Field(10.0, gt=0, le=3600, description="History kept before a mark, in seconds")
@@ -63,6 +66,9 @@ class HighlightStrategyConfig(StrictModel):
 
 class DaggerStrategyConfig(_Rotation):
     """Human in the loop: pause, take over with the leader arm, correct, hand back."""
+
+    dataset_use = "required"
+    needs_leader = True
 
     type: Literal["dagger"] = "dagger"
     record: Literal["corrections", "continuous", "attempt"] = Field(
@@ -91,9 +97,3 @@ StrategyConfig = Annotated[
     | EpisodicStrategyConfig,
     Field(discriminator="type", description="Rollout strategy"),
 ]
-
-RECORDING_STRATEGIES = frozenset({"sentry", "highlight", "dagger"})
-"""Strategies that record episodes: a dataset is required."""
-
-OPTIONAL_RECORDING_STRATEGIES = frozenset({"episodic"})
-"""Strategies that record episodes when a dataset is given and run without one otherwise."""

@@ -7,7 +7,7 @@ it is not, None when it cannot tell. It runs on the control thread every tick, s
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ..errors import ConfigError
@@ -17,14 +17,12 @@ __all__ = ["SuccessDetector", "load_detector", "robot_detector"]
 SuccessDetector = Callable[[dict[str, Any]], "bool | None"]
 
 
-def robot_detector(robot: Any) -> SuccessDetector | None:
-    """The robot's ``task_status()["success"]`` (the TaskReporter extension), or None without one."""
-    inner = getattr(robot, "inner", robot)
-    if not hasattr(inner, "task_status"):
-        return None
+def robot_detector(task_status: Callable[[], Mapping[str, Any] | None]) -> SuccessDetector:
+    """A detector reading ``task_status()["success"]`` of a robot that reports its task (the sim)."""
 
     def detect(observation: dict[str, Any]) -> bool | None:
-        success = robot.task_status().get("success")
+        status = task_status()
+        success = None if status is None else status.get("success")
         return None if success is None else bool(success)
 
     return detect

@@ -19,7 +19,17 @@ from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
-__all__ = ["Camera", "CameraSource", "CameraStats", "Frame", "Robot", "SceneResetter", "TaskReporter", "Teleoperator"]
+__all__ = [
+    "Camera",
+    "CameraSource",
+    "CameraStats",
+    "DrivableLeader",
+    "Frame",
+    "Robot",
+    "SceneResetter",
+    "TaskReporter",
+    "Teleoperator",
+]
 
 FeatureSpec = type | tuple[int, ...]
 
@@ -133,12 +143,42 @@ class Teleoperator(Protocol):
 
 
 @runtime_checkable
+class DrivableLeader(Teleoperator, Protocol):
+    """A leader arm the console can move (the sim leader; an actuated leader could be one too).
+
+    The page's sliders and drag, scripts and the expert set its targets; DAgger aligns it to the follower
+    on pause. A leader without these (a LeRobot leader: no motor-control API) is only read.
+    """
+
+    @property
+    def joint_limits(self) -> dict[str, tuple[float, float]]: ...
+
+    def set_targets(self, joints: Mapping[str, float], moved_by: str = "api") -> dict[str, float]:
+        """Move some or all joints towards new positions; returns the (clipped) targets."""
+        ...
+
+    def set_tip(self, x: float, y: float, z: float | None = None, gripper: float | None = None,
+                moved_by: str = "api", clamp: bool = False) -> dict[str, float]:
+        """Move the fingertip to (x, y, z) metres (z: the current height); ``clamp`` goes as far as it reaches."""
+        ...
+
+    def align_to(self, joints: Mapping[str, float]) -> None:
+        """Drive the leader to the follower's pose (called on pause so a takeover starts aligned)."""
+        ...
+
+    def state(self) -> dict[str, object]:
+        """Joints, targets, tip and who moved it last (``status.teleop``)."""
+        ...
+
+
+@runtime_checkable
 class TaskReporter(Protocol):
     """Optional: a robot (the sim) that can tell whether its task succeeded."""
 
     def task_status(self) -> dict[str, Any]: ...
 
 
+@runtime_checkable
 class SceneResetter(Protocol):
     """Optional: a robot (the sim) that can put its scene back itself between evaluation episodes."""
 

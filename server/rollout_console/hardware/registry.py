@@ -1,57 +1,64 @@
-"""Creates the configured robot or teleoperator; optional backends are imported only when selected."""
+"""Creates the configured robot or teleoperator; optional backends are imported only when selected.
+
+Both registries are keyed by device family: ``sim``, or ``lerobot`` for every LeRobot type.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from ..config import RobotConfig, TeleopConfig
-from ..config.lerobot import device_family
+from ..config import RobotConfig, SimRobotConfig, SimTeleopConfig, TeleopConfig
+from ..config.lerobot import LeRobotRobotConfig, LeRobotTeleopConfig, device_family
+from ..registry import Registry
 from .protocols import Robot, Teleoperator
 
-__all__ = ["make_robot", "make_teleop"]
+__all__ = ["ROBOTS", "TELEOPS", "make_robot", "make_teleop"]
+
+ROBOTS: Registry[Callable[[RobotConfig], Robot]] = Registry("robot type", "--robot.type")
+TELEOPS: Registry[Callable[[TeleopConfig], Teleoperator]] = Registry("teleoperator type", "--teleop.type")
 
 
-def _sim_robot(config: Any) -> Robot:
+@ROBOTS.register("sim")
+def _sim_robot(config: RobotConfig) -> Robot:
     from .sim.robot import SimRobot
+
+    assert isinstance(config, SimRobotConfig)  # the family picked this factory
 
     return SimRobot(config)
 
 
-def _sim_leader(config: Any) -> Teleoperator:
-    from .sim.leader import SimLeaderArm
-
-    return SimLeaderArm(config)
-
-
-def _lerobot_robot(config: Any) -> Robot:
+@ROBOTS.register("lerobot")
+def _lerobot_robot(config: RobotConfig) -> Robot:
     from .lerobot.factory import make_lerobot_robot
+
+    assert isinstance(config, LeRobotRobotConfig)
 
     return make_lerobot_robot(config)
 
 
-def _lerobot_teleop(config: Any) -> Teleoperator:
+@TELEOPS.register("sim")
+def _sim_leader(config: TeleopConfig) -> Teleoperator:
+    from .sim.leader import SimLeaderArm
+
+    assert isinstance(config, SimTeleopConfig)
+
+    return SimLeaderArm(config)
+
+
+@TELEOPS.register("lerobot")
+def _lerobot_teleop(config: TeleopConfig) -> Teleoperator:
     from .lerobot.factory import make_lerobot_teleop
+
+    assert isinstance(config, LeRobotTeleopConfig)
 
     return make_lerobot_teleop(config)
 
 
-# keyed by device family: "sim", or "lerobot" for every LeRobot type (imported only when selected)
-ROBOTS: dict[str, Callable[[Any], Robot]] = {"sim": _sim_robot, "lerobot": _lerobot_robot}
-TELEOPS: dict[str, Callable[[Any], Teleoperator]] = {"sim": _sim_leader, "lerobot": _lerobot_teleop}
-
-
 def make_robot(config: RobotConfig) -> Robot:
-    factory = ROBOTS.get(device_family(config))
-    if factory is None:
-        raise ValueError(f"unknown robot type {config.type!r}; known: {', '.join(ROBOTS)}")
-    return factory(config)
+    return ROBOTS.get(device_family(config))(config)
 
 
 def make_teleop(config: TeleopConfig | None) -> Teleoperator | None:
     if config is None:
         return None
-    factory = TELEOPS.get(device_family(config))
-    if factory is None:
-        raise ValueError(f"unknown teleoperator type {config.type!r}; known: {', '.join(TELEOPS)}")
-    return factory(config)
+    return TELEOPS.get(device_family(config))(config)

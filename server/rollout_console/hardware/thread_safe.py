@@ -6,7 +6,7 @@ import threading
 from collections.abc import Mapping
 from typing import Any
 
-from .protocols import CameraSource, FeatureSpec, Robot
+from .protocols import CameraSource, FeatureSpec, Robot, TaskReporter
 
 __all__ = ["ThreadSafeRobot"]
 
@@ -58,6 +58,7 @@ class ThreadSafeRobot:
         with self._lock:
             return self.inner.send_action(action)
 
-    def __getattr__(self, item: str) -> Any:
-        # Optional extensions (e.g. TaskReporter.task_status) of the wrapped robot.
-        return getattr(self.inner, item)
+    def task_status(self) -> dict[str, Any] | None:
+        """The robot's own task report (the TaskReporter extension, e.g. the sim); None when it has none."""
+        inner = self.inner
+        return inner.task_status() if isinstance(inner, TaskReporter) else None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -25,7 +25,11 @@ class InferenceEngine(Protocol):
     """
 
     name: str
-    policy_name: str
+
+    @property
+    def policy_name(self) -> str:
+        """The name shown for the policy driving now (read-only: a switch may hide it)."""
+        ...
 
     def start(self) -> None: ...
 
@@ -150,7 +154,7 @@ class PlotTrace:
             self._executed.clear()
 
     def to_dict(self, upcoming: np.ndarray | None) -> dict[str, Any]:
-        rows = [] if upcoming is None else upcoming[: self._upcoming_rows, self._index]
+        rows: Iterable[float] = () if upcoming is None else upcoming[: self._upcoming_rows, self._index]
         with self._lock:
             executed = list(self._executed)
         return {"joint": self.joint, "executed": executed, "upcoming": [round(float(v), 2) for v in rows]}

@@ -6,22 +6,21 @@ swap and an engine reset. A combination that cannot work is refused naming the e
 
 from __future__ import annotations
 
-from typing import Any
-
+from ..config import RolloutConsoleConfig
+from ..config.episodic import EpisodicStrategyConfig, policy_label
 from ..errors import ConfigError
 from ..features import FeatureLayout
 from ..policies.registry import make_policy
+from .base import InferenceEngine
 from .factory import build_engine_for
 from .switch import EngineSwitch
 
 __all__ = ["build_policy_switch", "policy_names"]
 
 
-def policy_names(config: Any) -> list[str]:
+def policy_names(config: RolloutConsoleConfig) -> list[str]:
     """Display names of the evaluated policies, unique (``--strategy.policies``, or the one ``--policy``)."""
-    from ..config.episodic import policy_label
-
-    entries = config.strategy.policies
+    entries = _evaluation(config).policies
     wanted = [entry.name or policy_label(entry.policy) for entry in entries] if entries else [policy_label(config.policy)]
     names: list[str] = []
     for name in wanted:
@@ -32,11 +31,12 @@ def policy_names(config: Any) -> list[str]:
     return names
 
 
-def build_policy_switch(config: Any, layout: FeatureLayout) -> EngineSwitch:
+def build_policy_switch(config: RolloutConsoleConfig, layout: FeatureLayout) -> EngineSwitch:
     """One engine per evaluated policy (each entry's own inference section, else ``--inference``)."""
     names = policy_names(config)
-    entries = config.strategy.policies
-    engines = {}
+    evaluation = _evaluation(config)
+    entries = evaluation.policies
+    engines: dict[str, InferenceEngine] = {}
     if not entries:
         policy = make_policy(config.policy, layout, fps=config.fps)
         engines[names[0]] = build_engine_for(config.inference, policy, fps=config.fps)
@@ -47,4 +47,10 @@ def build_policy_switch(config: Any, layout: FeatureLayout) -> EngineSwitch:
             engines[name] = build_engine_for(entry.inference or config.inference, policy, fps=config.fps)
         except ConfigError as exc:
             raise ConfigError(f"{name}: {exc}", flag=flag) from None
-    return EngineSwitch(engines, blind=config.strategy.blind)
+    return EngineSwitch(engines, blind=evaluation.blind)
+
+
+def _evaluation(config: RolloutConsoleConfig) -> EpisodicStrategyConfig:
+    if not isinstance(config.strategy, EpisodicStrategyConfig):
+        raise ValueError(f"--strategy.type={config.strategy.type} evaluates no policies")
+    return config.strategy

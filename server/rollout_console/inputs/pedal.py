@@ -115,7 +115,7 @@ class FootPedal:
         *,
         opener: DeviceOpener | None = None,
         source: str = "pedal",
-        on_status: Callable[[dict[str, Any]], None] | None = None,
+        on_status: Callable[[dict[str, Any]], object] | None = None,
         poll_s: float = 0.1,
     ) -> None:
         self.config = config

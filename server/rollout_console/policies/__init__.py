@@ -2,7 +2,7 @@
 
 from .latency import SlowedGuidedPolicy, SlowedPolicy
 from .protocol import GuidedPolicy, Policy, is_guided
-from .registry import POLICY_FACTORIES, make_policy
+from .registry import POLICIES, make_policy
 
-__all__ = ["POLICY_FACTORIES", "GuidedPolicy", "Policy", "SlowedGuidedPolicy", "SlowedPolicy", "is_guided",
+__all__ = ["POLICIES", "GuidedPolicy", "Policy", "SlowedGuidedPolicy", "SlowedPolicy", "is_guided",
            "make_policy"]

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config.lerobot import LeRobotPolicyConfig
 from ..errors import ConfigError, InferenceError
 from ..features import ENV_STATE, IMAGE_PREFIX, STATE, FeatureLayout
 from .lerobot_checkpoint import CheckpointPlan, plan_checkpoint
@@ -209,7 +210,9 @@ class LeRobotPolicy:
         config = policy.config
         self.inputs = tuple(config.input_features)
         steps = getattr(config, "n_action_steps", None) if config.type == "diffusion" else None
-        self.chunk_size = int(steps or getattr(config, "chunk_size", None) or getattr(config, "n_action_steps", 1))
+        if not steps:
+            steps = getattr(config, "chunk_size", None) or getattr(config, "n_action_steps", None) or 1
+        self.chunk_size = int(steps)
         self._lock = threading.Lock()  # one inference at a time, whoever calls
 
     def reset(self) -> None:
@@ -344,7 +347,7 @@ def _guidable(policy: Any, postprocessor: Any) -> str | None:
 # ------------------------------------------------------------------------------------------ loading
 
 
-def load_lerobot_policy(config: Any, layout: FeatureLayout, fps: float, robot_type: str = "") -> LeRobotPolicy:
+def load_lerobot_policy(config: LeRobotPolicyConfig, layout: FeatureLayout, fps: float, robot_type: str = "") -> LeRobotPolicy:
     """Load ``config`` (a ``LeRobotPolicyConfig``); ConfigError naming the flag on any problem."""
     from ..hardware.lerobot.factory import require_lerobot
 
@@ -367,7 +370,7 @@ def load_lerobot_policy(config: Any, layout: FeatureLayout, fps: float, robot_ty
     return _load(config, layout, fps, robot_type, path, checkpoint, source, plan, device)
 
 
-def _load(config: Any, layout: FeatureLayout, fps: float, robot_type: str, path: str, checkpoint: Path | None,
+def _load(config: LeRobotPolicyConfig, layout: FeatureLayout, fps: float, robot_type: str, path: str, checkpoint: Path | None,
           source: str, plan: CheckpointPlan, device: str) -> LeRobotPolicy:
     from lerobot.configs.policies import PreTrainedConfig
     from lerobot.policies.factory import get_policy_class, make_pre_post_processors

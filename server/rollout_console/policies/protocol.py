@@ -30,7 +30,11 @@ class Policy(Protocol):
 
     name: str
     chunk_size: int
-    action_names: Sequence[str]
+
+    @property
+    def action_names(self) -> Sequence[str]:
+        """The action vector's joint names, in order (read-only: a policy's output layout is fixed)."""
+        ...
 
     def reset(self) -> None: ...
 

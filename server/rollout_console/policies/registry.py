@@ -1,33 +1,41 @@
 """Creates the configured policy; heavy policy code (torch) is imported only when selected.
 
-The registry is a small dict of lazy factories keyed by ``--policy.type``; another policy family
-(e.g. LeRobot pretrained policies) registers one more entry.
+``POLICIES`` holds lazy factories keyed by ``--policy.type`` (see ``rollout_console.registry``); another
+policy family registers one more entry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
+from ..config import FlowPolicyConfig, PolicyConfig, ScriptedPolicyConfig
+from ..config.lerobot import LeRobotPolicyConfig
+from ..config.remote import RemotePolicyConfig
 from ..errors import ConfigError
 from ..features import FeatureLayout
+from ..registry import Registry
 from .protocol import Policy
 
-__all__ = ["POLICY_FACTORIES", "make_policy"]
+__all__ = ["POLICIES", "PolicyFactory", "make_policy"]
 
-PolicyFactory = Callable[[Any, FeatureLayout, float], Policy]
+PolicyFactory = Callable[[PolicyConfig, FeatureLayout, float], Policy]
+POLICIES: Registry[PolicyFactory] = Registry("policy type", "--policy.type")
 
 
-def _scripted(config: Any, layout: FeatureLayout, fps: float) -> Policy:
+@POLICIES.register("scripted")
+def _scripted(config: PolicyConfig, layout: FeatureLayout, fps: float) -> Policy:
     from .scripted import ScriptedExpert
 
+    assert isinstance(config, ScriptedPolicyConfig)  # the type picked this factory
     return ScriptedExpert(layout.state_names, layout.env_names, layout.action_names, fps=fps,
                           chunk_size=config.chunk_size, max_joint_speed_deg_s=config.max_joint_speed_deg_s)
 
 
-def _flow(config: Any, layout: FeatureLayout, fps: float) -> Policy:
+@POLICIES.register("flow")
+def _flow(config: PolicyConfig, layout: FeatureLayout, fps: float) -> Policy:
     import torch
 
+    assert isinstance(config, FlowPolicyConfig)
     from .flow.policy import load_flow_policy
 
     torch.set_num_threads(config.torch_threads)  # process-wide: the console serves one policy
@@ -48,30 +56,22 @@ def _flow(config: Any, layout: FeatureLayout, fps: float) -> Policy:
     return policy
 
 
-def _lerobot(config: Any, layout: FeatureLayout, fps: float) -> Policy:
+@POLICIES.register("lerobot")
+def _lerobot(config: PolicyConfig, layout: FeatureLayout, fps: float) -> Policy:
     from .lerobot_policy import load_lerobot_policy
 
+    assert isinstance(config, LeRobotPolicyConfig)
     return load_lerobot_policy(config, layout, fps)
 
 
-def _remote(config: Any, layout: FeatureLayout, fps: float) -> Policy:
+@POLICIES.register("remote")
+def _remote(config: PolicyConfig, layout: FeatureLayout, fps: float) -> Policy:
     from .remote.loader import load_remote_policy
 
+    assert isinstance(config, RemotePolicyConfig)
     return load_remote_policy(config, layout, fps)
 
 
-POLICY_FACTORIES: dict[str, PolicyFactory] = {
-    "scripted": _scripted,
-    "flow": _flow,
-    "lerobot": _lerobot,
-    "remote": _remote,
-}
-
-
-def make_policy(config: Any, layout: FeatureLayout, fps: float) -> Policy:
+def make_policy(config: PolicyConfig, layout: FeatureLayout, fps: float) -> Policy:
     """Build the policy named by ``config.type``; raises ConfigError naming the flag at fault."""
-    factory = POLICY_FACTORIES.get(config.type)
-    if factory is None:
-        raise ConfigError(f"unknown policy type {config.type!r} (known: {', '.join(POLICY_FACTORIES)})",
-                          flag="--policy.type")
-    return factory(config, layout, fps)
+    return POLICIES.get(config.type)(config, layout, fps)

@@ -148,14 +148,14 @@ class ScriptedExpert:
         return clip_joints(goal)
 
     def _joint_segment(self, start: np.ndarray, goal: np.ndarray) -> list[np.ndarray]:
-        steps = self._steps_for(np.abs(goal[:-1] - start[:-1]).max() / self._joint_step, start, goal)
+        steps = self._steps_for(float(np.abs(goal[:-1] - start[:-1]).max()) / self._joint_step, start, goal)
         return [start + (goal - start) * (i / steps) for i in range(1, steps + 1)]
 
     def _cartesian_segment(self, start_pos: np.ndarray, start_q: np.ndarray, wp: _Waypoint,
                            goal: np.ndarray) -> list[np.ndarray]:
         assert wp.position is not None
         end = np.array(wp.position)
-        steps = self._steps_for(np.linalg.norm(end - start_pos) / self._step_m, start_q, goal)
+        steps = self._steps_for(float(np.linalg.norm(end - start_pos)) / self._step_m, start_q, goal)
         rows = []
         for i in range(1, steps + 1):
             frac = i / steps

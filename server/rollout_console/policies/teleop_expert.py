@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from ..features import FeatureLayout
+from ..hardware.protocols import DrivableLeader
 from .scripted import ScriptedExpert
 
 __all__ = ["ExpertLeaderDriver"]
@@ -20,7 +21,7 @@ __all__ = ["ExpertLeaderDriver"]
 class ExpertLeaderDriver:
     """One expert action per control tick, sent to the leader as slider targets would be."""
 
-    def __init__(self, leader: Any, layout: FeatureLayout, fps: float) -> None:
+    def __init__(self, leader: DrivableLeader, layout: FeatureLayout, fps: float) -> None:
         self.leader = leader
         self.layout = layout
         self.expert = ScriptedExpert(layout.state_names, layout.env_names, layout.action_names, fps=fps,

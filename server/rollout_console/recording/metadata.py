@@ -400,7 +400,8 @@ class DatasetMeta:
         atomic_write_bytes(self.root / STATS_PATH, stats_bytes)
         atomic_write_bytes(self.root / INFO_PATH, info_bytes)
 
-        row = EpisodeRow(index, length, [task], tuple(data_file), {k: tuple(v) for k, v in video_files.items()},
+        row = EpisodeRow(index, length, [task], (data_file[0], data_file[1]),
+                         {k: (v[0], v[1]) for k, v in video_files.items()},
                          {name: extra.get(name) for name in self.extras})
         with self._lock:
             self.tasks = tasks

@@ -147,7 +147,7 @@ def _sweep(root: Path, report: RecoveryReport) -> None:
 
 def _load_episode_tables(root: Path) -> list[tuple[tuple[int, int], pa.Table]]:
     base = root / "meta" / "episodes"
-    tables = []
+    tables: list[tuple[tuple[int, int], pa.Table]] = []
     if not base.exists():
         return tables
     for path in sorted(base.glob("*/*.parquet")):

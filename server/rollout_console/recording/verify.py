@@ -383,6 +383,7 @@ def _check_stats(root: Path, features: Mapping[str, Any], stats_rows: list[dict[
                 continue
             totals[key] = totals.get(key, 0) + int(count[0])
             arrays = {s: np.asarray(v, dtype=np.float64) for s, v in values.items() if s != "count"}
+            shape: tuple[int, ...]
             if feature["dtype"] in ("video", "image"):
                 shape = (int(feature["shape"][2]), 1, 1)
             else:

@@ -18,6 +18,8 @@ from typing import Any
 import av
 import cv2
 import numpy as np
+from av.video.frame import VideoFrame
+from av.video.stream import VideoStream
 
 from ..config.dataset import default_preset
 from .fsio import fsync_file
@@ -146,6 +148,8 @@ class VideoFileEncoder:
         try:
             rate = fps_fraction(fps)
             stream = self._container.add_stream(settings.codec_name, rate=rate, options=settings.options(width, height))
+            if not isinstance(stream, VideoStream):
+                raise ValueError(f"{settings.codec_name} is not a video codec")
             stream.width = width
             stream.height = height
             stream.pix_fmt = settings.pix_fmt
@@ -161,7 +165,8 @@ class VideoFileEncoder:
         if rgb.shape != (self.height, self.width, 3) or rgb.dtype != np.uint8:
             raise ValueError(f"frame of shape {rgb.shape} {rgb.dtype}; expected ({self.height}, {self.width}, 3) uint8")
         if self._fast_yuv:
-            frame = av.VideoFrame.from_ndarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), format="yuv420p")
+            yuv = np.asarray(cv2.cvtColor(rgb, cv2.COLOR_RGB2YUV_I420), dtype=np.uint8)
+            frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
         else:
             frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(rgb), format="rgb24")
         frame.pts = self.frames
@@ -239,6 +244,13 @@ def probe_video(path: Path, settings: VideoSettings | None = None) -> tuple[dict
     return info, frames
 
 
+def frame_time(frame: VideoFrame, time_base: Fraction | None, path: Path) -> float:
+    """A decoded frame's presentation time in seconds (an MP4 frame without one is a broken file)."""
+    if frame.pts is None or time_base is None:
+        raise ValueError(f"{path}: a video frame has no presentation time")
+    return float(frame.pts * time_base)
+
+
 def decode_video(path: Path) -> tuple[list[float], list[np.ndarray]]:
     """Every frame of the first video stream: presentation times (s) and RGB arrays."""
     times: list[float] = []
@@ -246,7 +258,7 @@ def decode_video(path: Path) -> tuple[list[float], list[np.ndarray]]:
     with av.open(str(path)) as container:
         stream = container.streams.video[0]
         for frame in container.decode(stream):
-            times.append(float(frame.pts * stream.time_base))
+            times.append(frame_time(frame, stream.time_base, path))
             frames.append(frame.to_ndarray(format="rgb24"))
     return times, frames
 
@@ -259,6 +271,6 @@ def count_video_frames(path: Path) -> tuple[int, list[float], tuple[int, int]]:
         stream = container.streams.video[0]
         stream.thread_type = "AUTO"
         for frame in container.decode(stream):
-            times.append(float(frame.pts * stream.time_base))
+            times.append(frame_time(frame, stream.time_base, path))
             size = (frame.height, frame.width)
     return len(times), times, size

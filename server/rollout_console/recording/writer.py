@@ -234,7 +234,7 @@ class DatasetWriter:
         from_index = self.meta.total_frames
 
         frame_index = np.arange(length, dtype=np.int64)
-        bookkeeping = {
+        bookkeeping: dict[str, np.ndarray] = {
             "timestamp": (frame_index / float(self.spec.fps)).astype(np.float32),
             "frame_index": frame_index,
             "episode_index": np.full(length, episode_index, dtype=np.int64),

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config import RolloutConsoleConfig
+from ..config import RolloutConsoleConfig, SimTeleopConfig
 from ..config.episodic import EpisodicStrategyConfig
 from ..errors import ConfigError
 from ..features import FeatureLayout
+from ..hardware.protocols import DrivableLeader
 from ..hardware.registry import make_robot, make_teleop
 from ..hardware.thread_safe import ThreadSafeRobot
+from ..inference.base import InferenceEngine
 from ..inference.factory import build_engine
-from ..inference.pool import build_policy_switch
 from ..inference.interpolator import ActionInterpolator
+from ..inference.pool import build_policy_switch
 from ..protocol.events import EventBus
-from ..strategies import make_strategy
+from ..strategies import STRATEGIES, StrategyParts
 from ..strategies.context import TickContext
 from ..strategies.recording import open_recording
 from .session import Session
@@ -22,7 +24,7 @@ from .session import Session
 __all__ = ["build_session"]
 
 
-def build_engine_for_strategy(config: RolloutConsoleConfig, layout: FeatureLayout) -> Any:
+def build_engine_for_strategy(config: RolloutConsoleConfig, layout: FeatureLayout) -> InferenceEngine:
     """The policy engine; an evaluation (episodic) loads every policy it compares behind one switch."""
     if isinstance(config.strategy, EpisodicStrategyConfig):
         return build_policy_switch(config, layout)
@@ -39,18 +41,25 @@ def build_session(config: RolloutConsoleConfig, *, hub_api: Any = None) -> Sessi
     robot = ThreadSafeRobot(make_robot(config.robot))
     layout = FeatureLayout.from_robot(robot.observation_features, robot.action_features)
     events = EventBus()
-    recording = open_recording(config, layout, robot.name, events, hub_api) if config.dataset else None
+    kind = STRATEGIES.get(config.strategy.type)
+    recording = None
+    if config.dataset:
+        recording = open_recording(config, layout, robot.name, events, hub_api,
+                                   intervention=kind.records_intervention)
     engine = build_engine_for_strategy(config, layout)
-    strategy = make_strategy(config, recording, engine=engine, robot=robot)
+    strategy = kind.build(config, recording, StrategyParts(engine=engine, robot=robot))
     teleop = make_teleop(config.teleop)
-    if teleop is not None and config.strategy.type == "dagger":
+    if teleop is not None and strategy.needs_leader:
         missing = [name for name in layout.action_names if name not in teleop.action_features]
         if missing:
             raise ConfigError(f"the leader arm has no {missing}: it cannot drive this robot's joints during "
                               "corrections", flag="--teleop.type")
     driver = None
-    if teleop is not None and getattr(config.teleop, "driver", "manual") == "expert":
+    if isinstance(config.teleop, SimTeleopConfig) and config.teleop.driver == "expert":
         from ..policies.teleop_expert import ExpertLeaderDriver
+
+        if not isinstance(teleop, DrivableLeader):
+            raise ConfigError("--teleop.driver=expert needs a leader the console can move", flag="--teleop.driver")
 
         driver = ExpertLeaderDriver(teleop, layout, config.fps)
     ctx = TickContext(config=config, robot=robot, layout=layout, engine=engine, events=events,

@@ -20,12 +20,13 @@ from typing import Any
 
 from ..config import RolloutConsoleConfig
 from ..errors import CommandRejected, HardwareError
-from ..hardware.protocols import CameraSource
+from ..hardware.protocols import CameraSource, DrivableLeader
 from ..protocol.commands import COMMAND_NAMES, Command, CommandOutcome, CommandResult
 from ..protocol.events import EventBus
 from ..protocol.phases import Phase
 from ..strategies.base import Strategy
 from ..strategies.context import TickContext
+from ..strategies.recording import Recording
 from .control_loop import ControlLoop
 from .timing import TickTiming
 
@@ -155,9 +156,9 @@ class Session:
     # -------------------------------------------------------------- dataset
 
     @property
-    def recording(self) -> Any:
+    def recording(self) -> Recording | None:
         """The strategy's Recording helper, or None for strategies that record nothing."""
-        return getattr(self.strategy, "recording", None)
+        return self.strategy.recording
 
     def evaluation(self) -> dict[str, Any] | None:
         """Per-policy success rates, the comparison and the episodes (None: this strategy evaluates nothing)."""
@@ -200,15 +201,16 @@ class Session:
 
     # --------------------------------------------------------------- leader
 
-    def move_leader(self, *, joints: dict[str, float] | None = None, tip: tuple[float, ...] | None = None,
-                    gripper: float | None = None, pixel: tuple[str, float, float] | None = None,
+    def move_leader(self, *, joints: dict[str, float] | None = None,
+                    tip: tuple[float, float, float | None] | None = None, gripper: float | None = None,
+                    pixel: tuple[str, float, float] | None = None,
                     source: str = "api") -> dict[str, Any]:
         """Set leader-arm targets (page sliders, drag, scripts); returns the leader's state.
 
         Raises CommandRejected when there is no drivable leader or the expert drives it.
         """
         teleop = self.ctx.teleop
-        if teleop is None or not hasattr(teleop, "set_targets"):
+        if not isinstance(teleop, DrivableLeader):
             raise CommandRejected("this session has no leader arm that can be driven from the console")
         if self.ctx.teleop_driver is not None:
             raise CommandRejected("the scripted expert drives the leader (--teleop.driver=expert)")
@@ -326,7 +328,11 @@ class Session:
                                                 CommandOutcome.FAILED)
             if isinstance(outcome, concurrent.futures.Future):
                 # applied now, acknowledged later (a save is acknowledged once the episode is durable)
-                outcome.add_done_callback(lambda done, c=command, f=future: self._finish(c, f, self._deferred(c, done)))
+                def acknowledge(done: concurrent.futures.Future[CommandResult], c: Command = command,
+                                f: concurrent.futures.Future[CommandResult] = future) -> None:
+                    self._finish(c, f, self._deferred(c, done))
+
+                outcome.add_done_callback(acknowledge)
             else:
                 self._finish(command, future, outcome)
 
@@ -378,7 +384,7 @@ class Session:
                 "errors": stats.errors,
             }
         inference = ctx.engine.status()
-        task = ctx.robot.task_status() if hasattr(ctx.robot.inner, "task_status") else None
+        task = ctx.robot.task_status()
         status: dict[str, Any] = {
             "session_id": self.id,
             "strategy": self.strategy.name,
@@ -399,7 +405,8 @@ class Session:
             "available_commands": self.strategy.available(ctx),
             "event_seq": self.events.last_seq,
         }
-        if ctx.teleop is not None and hasattr(ctx.teleop, "state"):
-            status["teleop"] = {**ctx.teleop.state(), **ctx.extra.get("handover_status", {})}
+        if isinstance(ctx.teleop, DrivableLeader):
+            handover = {} if ctx.handover is None else {"handover": ctx.handover.as_dict()}
+            status["teleop"] = {**ctx.teleop.state(), **handover}
         status.update(self.strategy.status())
         return status

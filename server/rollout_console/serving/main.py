@@ -11,7 +11,9 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from ..config import PolicyConfig
 from ..config.flags import deep_merge, parse_flags, validation_error_to_config_error
+from ..config.lerobot import LeRobotPolicyConfig
 from ..errors import ConfigError
 from ..features import FeatureLayout
 from ..policies.remote.wire import API_KEY_ENV
@@ -42,10 +44,10 @@ def load_serve_config(argv: Sequence[str]) -> ServePolicyConfig:
         raise validation_error_to_config_error(exc, tree, known) from None
 
 
-def _cuda_default(config: ServePolicyConfig) -> Any:
+def _cuda_default(config: ServePolicyConfig) -> PolicyConfig:
     """LeRobot policies go on CUDA when it is there (unless --device says otherwise)."""
     policy = config.policy
-    if getattr(policy, "type", None) != "lerobot":
+    if not isinstance(policy, LeRobotPolicyConfig):
         return policy
     device = config.device
     if device is None and "device" not in policy.model_fields_set:

@@ -10,17 +10,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
+from ..config import RolloutConsoleConfig
+from ..hardware.thread_safe import ThreadSafeRobot
+from ..inference.base import InferenceEngine
 from ..protocol.commands import Command, CommandOutcome, CommandResult
 from ..protocol.phases import MOVING, Phase
+from ..registry import Registry
 from . import steps
 from .context import TickContext
 from .recording import Recording
 
-__all__ = ["COMMON_TRANSITIONS", "BaseStrategy", "Strategy"]
+if TYPE_CHECKING:
+    from ..evaluation.results import EvaluationBook
+
+__all__ = ["COMMON_TRANSITIONS", "STRATEGIES", "BaseStrategy", "Strategy", "StrategyParts"]
 
 log = logging.getLogger(__name__)
 
@@ -58,18 +66,41 @@ AUTOMATIC_PAUSE_SOURCES: dict[str, str] = {
 ActionHandler = Callable[[TickContext, Command], "CommandResult | Future[CommandResult]"]
 
 
-class Strategy:
-    """Shared machinery: command validation, phase side effects, the motion step per phase."""
+@dataclass(frozen=True)
+class StrategyParts:
+    """The session's parts a strategy may be built from besides the config (the episodic one uses them)."""
 
-    name = "strategy"
+    engine: InferenceEngine
+    robot: ThreadSafeRobot
+
+
+class Strategy:
+    """Shared machinery: command validation, phase side effects, the motion step per phase.
+
+    What the rest of the console needs to know about a strategy is a class attribute, never its name.
+    """
+
+    name: ClassVar[str] = "strategy"
+    needs_leader: ClassVar[bool] = False
+    """Corrections come from a leader arm: it must cover every robot joint (checked when building)."""
+    records_intervention: ClassVar[bool] = False
+    """Recorded frames carry an ``intervention`` column (human-driven or not)."""
     transitions: Mapping[tuple[Phase, str], Phase] = COMMON_TRANSITIONS
     recording: Recording | None = None
     """The recording steps, for strategies that record (faults, durable stop and short episodes use it)."""
-    evaluation: Any = None
-    """The EvaluationBook of strategies that evaluate policies (episodic): outcomes and statistics."""
 
     def __init__(self) -> None:
         self.actions: dict[str, ActionHandler] = {}
+
+    @classmethod
+    def build(cls, config: RolloutConsoleConfig, recording: Recording | None, parts: StrategyParts) -> Strategy:
+        """The strategy for ``config`` (registered in ``STRATEGIES`` under ``--strategy.type``)."""
+        raise NotImplementedError
+
+    @property
+    def evaluation(self) -> EvaluationBook | None:
+        """The EvaluationBook of strategies that evaluate policies (episodic): outcomes and statistics."""
+        return None
 
     @property
     def commands(self) -> frozenset[str]:
@@ -97,8 +128,7 @@ class Strategy:
         veto = self.veto(ctx, command, target)
         if veto:
             return self.reject(ctx, veto)
-        self.enter(ctx, target, command)
-        ctx.set_phase(target, cause=command.name, source=command.source)
+        self.transition(ctx, target, cause=command.name, command=command)
         return CommandResult(True, ctx.phase)
 
     @staticmethod
@@ -113,14 +143,25 @@ class Strategy:
         """A strategy may refuse an otherwise valid transition; return the reason."""
         return None
 
+    def transition(self, ctx: TickContext, target: Phase, cause: str, command: Command | None = None,
+                   **data: Any) -> None:
+        """Go to ``target``: its side effects (``enter``), then the phase change and its event.
+
+        The one way a strategy changes phase; ``source`` is the command's, else ``session``.
+        """
+        self.enter(ctx, target, command)
+        ctx.set_phase(target, cause=cause, source=command.source if command is not None else "session", **data)
+
     def enter(self, ctx: TickContext, target: Phase, command: Command | None) -> None:
-        """Side effects of entering ``target`` (called before the phase changes)."""
+        """Side effects of entering ``target`` (called before the phase changes; only ``transition`` calls it)."""
         if target in (P.PAUSED, P.ESTOPPED, P.STOPPING):
             ctx.engine.pause()
         if target is P.PAUSED:
             steps.capture_hold_target(ctx)
         elif target is P.CORRECTING and command is not None:
             ctx.notice = ctx.notice_level = ctx.paused_by = None  # the operator took over: the reason is dealt with
+        elif target is P.AUTONOMOUS and ctx.phase is P.STARTING:
+            ctx.engine.resume()  # the first start: nothing planned yet can be stale
         elif target is P.AUTONOMOUS:
             ctx.notice = ctx.notice_level = ctx.paused_by = None
             ctx.hold_target = None
@@ -140,8 +181,7 @@ class Strategy:
         still sees why, and the episode it ends is judged by ``--dataset.min_episode_s``.
         """
         ctx.notice, ctx.notice_level, ctx.paused_by = reason, level, reason
-        self.enter(ctx, P.PAUSED, None)
-        ctx.set_phase(P.PAUSED, cause=reason, source="session", automatic=True)
+        self.transition(ctx, P.PAUSED, cause=reason, automatic=True)
         ctx.events.publish("notice", level=level, message=reason)
 
     def react_to_recording_faults(self, ctx: TickContext) -> None:
@@ -169,18 +209,17 @@ class Strategy:
         self.close_episode(ctx)
         pending = self.recording.pending_saves if self.recording is not None else 0
         if pending:
-            if ctx.extra.get("announced_pending_saves") != pending:
-                ctx.extra["announced_pending_saves"] = pending
+            if ctx.announced_pending_saves != pending:
+                ctx.announced_pending_saves = pending
                 ctx.events.publish("notice", level="info", message=f"stopping: waiting for {pending} episode "
                                    f"save{'s' if pending != 1 else ''} to become durable")
             return
-        ctx.set_phase(P.STOPPED, cause="stopped")
+        self.transition(ctx, P.STOPPED, cause="stopped")
 
     def request_stop(self, ctx: TickContext, cause: str) -> None:
         target = self.transitions.get((ctx.phase, "stop"))
         if target is not None:
-            self.enter(ctx, target, None)
-            ctx.set_phase(target, cause=cause)
+            self.transition(ctx, target, cause=cause)
 
     # ---------------------------------------------------------------- ticks
 
@@ -211,8 +250,7 @@ class Strategy:
 
     def begin(self, ctx: TickContext) -> None:
         """Leave ``starting`` on the first tick: the policy drives (a strategy that starts otherwise overrides)."""
-        ctx.engine.resume()
-        ctx.set_phase(P.AUTONOMOUS, cause="started")
+        self.transition(ctx, P.AUTONOMOUS, cause="started")
 
     def motion(self, ctx: TickContext, observation: dict[str, Any]) -> np.ndarray | None:
         """Move the robot as the phase says; returns the action when a policy or human drove it."""
@@ -262,7 +300,16 @@ class Strategy:
         return {}
 
 
+STRATEGIES: Registry[type[Strategy]] = Registry("strategy type", "--strategy.type")
+"""Strategy classes keyed by ``--strategy.type``; ``strategies/__init__`` imports every module that registers."""
+
+
+@STRATEGIES.register("base")
 class BaseStrategy(Strategy):
     """Policy only: the robot runs autonomously; nothing is recorded."""
 
     name = "base"
+
+    @classmethod
+    def build(cls, config: RolloutConsoleConfig, recording: Recording | None, parts: StrategyParts) -> Strategy:
+        return cls()

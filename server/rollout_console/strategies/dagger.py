@@ -19,14 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from ..config import DaggerStrategyConfig
+from ..config import DaggerStrategyConfig, RolloutConsoleConfig, SimTeleopConfig
+from ..hardware.protocols import DrivableLeader, Teleoperator
 from ..protocol.commands import Command, CommandOutcome, CommandResult
 from ..protocol.phases import Phase
 from . import steps
-from .base import COMMON_TRANSITIONS, Strategy
-from .context import TickContext
+from .base import COMMON_TRANSITIONS, STRATEGIES, Strategy, StrategyParts
+from .context import HandoverProgress, TickContext
 from .handover import Handover, plan_handover
-from .recording import Recording, estimate_episode_seconds
+from .recording import Recording, estimate_episode_seconds, require_recording
 from .sentry import outcome_extra
 from .steps import recorded_action
 
@@ -49,9 +50,14 @@ RECORDS: dict[str, frozenset[Phase]] = {
 """Which phases each record mode records."""
 
 
+@STRATEGIES.register("dagger")
 class DaggerStrategy(Strategy):
     name = "dagger"
+    needs_leader = True
+    records_intervention = True
     transitions = DAGGER_TRANSITIONS
+
+    recording: Recording  # always records (the config requires a dataset)
 
     def __init__(self, config: DaggerStrategyConfig, recording: Recording, fps: float) -> None:
         super().__init__()
@@ -72,6 +78,11 @@ class DaggerStrategy(Strategy):
         self.stop_when_idle = False
         self.actions = {"save": self._save, "discard": self._discard, "upload": self._upload}
 
+    @classmethod
+    def build(cls, config: RolloutConsoleConfig, recording: Recording | None, parts: StrategyParts) -> Strategy:
+        assert isinstance(config.strategy, DaggerStrategyConfig)  # the type picked this class
+        return cls(config.strategy, require_recording(recording, cls.name), config.fps)
+
     # ------------------------------------------------------------ transitions
 
     def handle(self, ctx: TickContext, command: Command) -> CommandResult | Future[CommandResult]:
@@ -86,7 +97,7 @@ class DaggerStrategy(Strategy):
 
     def enter(self, ctx: TickContext, target: Phase, command: Command | None) -> None:
         leaving_correction = ctx.phase is P.CORRECTING and target is not P.CORRECTING
-        if leaving_correction:
+        if leaving_correction and self.correction_started is not None:  # save/discard ended it already
             self._end_correction(ctx, save=True)
         super().enter(ctx, target, command)
         if target is P.PAUSED and ctx.phase is P.AUTONOMOUS:
@@ -96,14 +107,21 @@ class DaggerStrategy(Strategy):
 
     def _align_leader(self, ctx: TickContext) -> None:
         teleop = ctx.teleop
-        if teleop is None or not getattr(teleop, "can_be_driven", False) or ctx.observation is None:
+        if not isinstance(teleop, DrivableLeader) or ctx.observation is None:
             return
-        if getattr(ctx.config.teleop, "align_on_pause", True):
+        if not isinstance(ctx.config.teleop, SimTeleopConfig) or ctx.config.teleop.align_on_pause:
             teleop.align_to({name: ctx.observation[name] for name in ctx.layout.action_names})
+
+    @staticmethod
+    def _leader(ctx: TickContext) -> Teleoperator:
+        """The leader arm while correcting (``veto`` refuses a takeover without one)."""
+        assert ctx.teleop is not None and ctx.config.teleop is not None
+        return ctx.teleop
 
     def _begin_correction(self, ctx: TickContext) -> None:
         follower = steps.current_position(ctx)
-        leader = ctx.layout.action_vector(ctx.teleop.get_action())
+        leader = ctx.layout.action_vector(self._leader(ctx).get_action())
+        assert ctx.config.teleop is not None  # a leader arm is configured (it is connected)
         self.handover = plan_handover(follower, leader, ctx.now, ctx.config.teleop)
         self.correction_started = ctx.now
         if ctx.teleop_driver is not None:
@@ -116,7 +134,7 @@ class DaggerStrategy(Strategy):
 
     def _end_correction(self, ctx: TickContext, save: bool, extra: dict[str, Any] | None = None) -> Future[Any] | None:
         self.handover = None
-        ctx.extra.pop("handover_status", None)
+        ctx.handover = None
         elapsed = ctx.now - (self.correction_started or ctx.now)
         self.correction_started = None
         self.corrections += 1
@@ -159,12 +177,12 @@ class DaggerStrategy(Strategy):
             return super().motion(ctx, observation)
         if ctx.teleop_driver is not None:
             ctx.teleop_driver.drive(observation)
-        leader = ctx.layout.action_vector(ctx.teleop.get_action())
+        leader = ctx.layout.action_vector(self._leader(ctx).get_action())
         command = leader
         if self.handover is not None:
             command, progress = self.handover.command(ctx.now, leader)
-            ctx.extra["handover_status"] = {"handover": {"active": progress < 1.0, "progress": round(progress, 3),
-                                                         "duration_s": round(self.handover.duration_s, 3)}}
+            ctx.handover = HandoverProgress(active=progress < 1.0, progress=round(progress, 3),
+                                            duration_s=round(self.handover.duration_s, 3))
             if progress >= 1.0:
                 self.handover = None
                 ctx.events.publish("handover_done")
@@ -199,8 +217,7 @@ class DaggerStrategy(Strategy):
             if ctx.phase is not P.CORRECTING:
                 return self.reject(ctx, "each correction is one episode: save while correcting (or hand back)")
             saved = self._end_correction(ctx, save=True, extra=extra)
-            super().enter(ctx, P.PAUSED, command)
-            ctx.set_phase(P.PAUSED, cause="save", source=command.source)
+            self.transition(ctx, P.PAUSED, cause="save", command=command)
             if saved is None:
                 return CommandResult(True, ctx.phase, "the correction had no frames; nothing saved")
             return Recording.acknowledge(saved, ctx.phase)
@@ -216,8 +233,7 @@ class DaggerStrategy(Strategy):
             if ctx.phase is not P.CORRECTING:
                 return self.reject(ctx, "no correction in progress to discard")
             self._end_correction(ctx, save=False)
-            super().enter(ctx, P.PAUSED, command)
-            ctx.set_phase(P.PAUSED, cause="discard", source=command.source)
+            self.transition(ctx, P.PAUSED, cause="discard", command=command)
             return CommandResult(True, ctx.phase, "correction discarded")
         if not self.recording.open:
             return self.reject(ctx, "no episode in progress to discard")

@@ -19,15 +19,18 @@ from typing import Any
 
 import numpy as np
 
+from ..config import RolloutConsoleConfig
 from ..config.episodic import EpisodicStrategyConfig
 from ..evaluation.assignment import balanced_assignment
 from ..evaluation.detector import SuccessDetector
 from ..evaluation.results import HIDDEN_POLICY, EpisodeRecord, EvaluationBook
 from ..evaluation.writer import ResultsWriter
+from ..hardware.protocols import SceneResetter
+from ..inference.switch import EngineSwitch
 from ..protocol.commands import Command, CommandOutcome, CommandResult
 from ..protocol.phases import Phase
 from . import steps
-from .base import Strategy
+from .base import STRATEGIES, Strategy, StrategyParts
 from .context import TickContext
 from .recording import Recording
 from .sentry import outcome_extra
@@ -54,12 +57,13 @@ EPISODIC_TRANSITIONS: dict[tuple[Phase, str], Phase] = {
 _STOPPED_OUTCOME = "unknown"
 
 
+@STRATEGIES.register("episodic")
 class EpisodicStrategy(Strategy):
     name = "episodic"
     transitions = EPISODIC_TRANSITIONS
 
     def __init__(self, config: EpisodicStrategyConfig, recording: Recording | None, policies: list[str],
-                 detector: SuccessDetector | None, output_dir: Path, switch: Any = None) -> None:
+                 detector: SuccessDetector | None, output_dir: Path, switch: EngineSwitch | None = None) -> None:
         super().__init__()
         self.config = config
         self.recording = recording
@@ -87,10 +91,17 @@ class EpisodicStrategy(Strategy):
         self.reset_skip = False
         self.done = False
         self._last_now: float | None = None
+        self.detector_failed = False  # reported once per episode, then ignored
         self.actions = {"save": self._save, "discard": self._discard, "end_episode": self._end_episode_command,
                         "exclude": self._exclude}
         if recording is not None:
             self.actions["upload"] = self._upload
+
+    @classmethod
+    def build(cls, config: RolloutConsoleConfig, recording: Recording | None, parts: StrategyParts) -> Strategy:
+        from .episodic_setup import make_episodic  # the detector, the results directory, the policy switch
+
+        return make_episodic(config, recording, engine=parts.engine, robot=parts.robot)
 
     @property
     def evaluation(self) -> EvaluationBook:
@@ -102,8 +113,7 @@ class EpisodicStrategy(Strategy):
         if command.name == "resume" and ctx.phase in (P.PAUSED, P.ESTOPPED):
             target = self.resume_target()
             if target is not P.AUTONOMOUS:
-                self.enter(ctx, target, command)
-                ctx.set_phase(target, cause="resume", source=command.source)
+                self.transition(ctx, target, cause="resume", command=command)
                 return CommandResult(True, ctx.phase)
         if command.name == "end_reset" and ctx.phase is P.RESETTING and self.reset_stage == "homing":
             self.reset_skip = True
@@ -121,8 +131,9 @@ class EpisodicStrategy(Strategy):
     def enter(self, ctx: TickContext, target: Phase, command: Command | None) -> None:
         if target is P.AUTONOMOUS and not self.episode_open:
             self._start_episode(ctx)
-        if target in (P.PAUSED, P.ESTOPPED) and self.episode_open and command is not None:
-            self.book.update(self.record, interventions=self.record.interventions + 1)
+        record = self.record if self.episode_open else None
+        if target in (P.PAUSED, P.ESTOPPED) and record is not None and command is not None:
+            self.book.update(record, interventions=record.interventions + 1)
         if target in (P.RESETTING, P.AWAITING_OUTCOME):
             ctx.engine.pause()
             steps.capture_hold_target(ctx)
@@ -183,7 +194,7 @@ class EpisodicStrategy(Strategy):
         self.record, self.episode_open = None, False
         self.reruns += 1
         ctx.events.publish("evaluation_rerecord", episode=episode, reruns=self.reruns, source=command.source)
-        self._begin_reset(ctx, cause="re-record", source=command.source)
+        self._begin_reset(ctx, cause="re-record", command=command)
         return CommandResult(True, ctx.phase, f"episode {episode} discarded; it runs again after the reset")
 
     def _exclude(self, ctx: TickContext, command: Command) -> CommandResult:
@@ -243,22 +254,22 @@ class EpisodicStrategy(Strategy):
             self.reset_deadline = ctx.now + self.config.reset_time_s
             steps.capture_hold_target(ctx)
             seed = self.assignment.scene_seeds[self.index]
-            robot = getattr(ctx.robot, "inner", ctx.robot)
-            scene = getattr(robot, "reset_scene", None)  # the SceneResetter extension (the sim has it)
+            robot = ctx.robot.inner
+            scene = robot if isinstance(robot, SceneResetter) else None  # an extension the sim has
             if scene is not None:
-                scene(seed)
+                scene.reset_scene(seed)
             ctx.events.publish("evaluation_reset", episode=self.index + 1, of=self.config.num_episodes,
                                stage="scene", reset_time_s=self.config.reset_time_s,
                                scene_seed=seed if scene is not None else None)
         steps.hold(ctx)
         if self.reset_skip or ctx.now >= self.reset_deadline:
-            self.enter(ctx, P.AUTONOMOUS, None)
-            ctx.set_phase(P.AUTONOMOUS, cause="reset done" if not self.reset_skip else "reset ended by the operator")
+            self.transition(ctx, P.AUTONOMOUS, cause="reset done" if not self.reset_skip else "reset ended by the operator")
 
     def after_motion(self, ctx: TickContext, observation: dict[str, Any], action: np.ndarray | None) -> None:
         dt = 0.0 if self._last_now is None else max(0.0, ctx.now - self._last_now)
         self._last_now = ctx.now
-        if not self.episode_open:
+        record = self.record
+        if not self.episode_open or record is None:
             return
         if ctx.phase is P.AUTONOMOUS:
             self.active_s += dt
@@ -267,12 +278,12 @@ class EpisodicStrategy(Strategy):
                 detected = self.detector(observation)
             except Exception as exc:  # a broken detector must not stop the robot; it is reported once
                 detected = None
-                if not ctx.extra.get("detector_failed"):
-                    ctx.extra["detector_failed"] = True
+                if not self.detector_failed:
+                    self.detector_failed = True
                     ctx.events.publish("notice", level="warning", message=f"success detector failed: {exc}")
             if detected:
                 self.success_at = self.active_s
-                ctx.events.publish("evaluation_success_detected", episode=self.record.episode,
+                ctx.events.publish("evaluation_success_detected", episode=record.episode,
                                    time_to_success_s=round(self.active_s, 3))
         self._record_frame(ctx, observation, action)
         if ctx.phase is P.AUTONOMOUS:
@@ -293,11 +304,10 @@ class EpisodicStrategy(Strategy):
 
     # ------------------------------------------------------------------ episodes
 
-    def _begin_reset(self, ctx: TickContext, cause: str, source: str = "session") -> None:
+    def _begin_reset(self, ctx: TickContext, cause: str, command: Command | None = None) -> None:
         self.reset_stage, self.reset_skip, self.reset_left = "homing", False, None
         ctx.stopping_from = None
-        self.enter(ctx, P.RESETTING, None)
-        ctx.set_phase(P.RESETTING, cause=cause, source=source)
+        self.transition(ctx, P.RESETTING, cause=cause, command=command)
         ctx.events.publish("evaluation_reset", episode=self.index + 1, of=self.config.num_episodes, stage="homing")
 
     def _start_episode(self, ctx: TickContext) -> None:
@@ -308,7 +318,7 @@ class EpisodicStrategy(Strategy):
         self.record = self.book.begin(self.index + 1, policy, self.assignment.scene_seeds[self.index], self.reruns)
         self.episode_open, self.active_s, self.success_at, self.ended_by = True, 0.0, None, None
         self.reset_stage = None
-        ctx.extra.pop("detector_failed", None)
+        self.detector_failed = False
         ctx.events.publish("evaluation_episode_started", episode=self.index + 1, of=self.config.num_episodes,
                            policy=HIDDEN_POLICY if self.config.blind else policy, reruns=self.reruns)
 
@@ -328,8 +338,7 @@ class EpisodicStrategy(Strategy):
         elif self.outcome_from == "detector":
             self._conclude(ctx, "success" if detected else "failure", "detector")
         else:
-            self.enter(ctx, P.AWAITING_OUTCOME, None)
-            ctx.set_phase(P.AWAITING_OUTCOME, cause=cause)
+            self.transition(ctx, P.AWAITING_OUTCOME, cause=cause)
 
     def _conclude(self, ctx: TickContext, outcome: str, source: str) -> None:
         """Give the episode its outcome, save it, reveal its policy, then reset or finish."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config.hardware import SimTeleopConfig
+from ..config.lerobot import LeRobotTeleopConfig
 from .steps import min_jerk
 
 __all__ = ["Handover", "plan_handover"]
@@ -33,7 +34,7 @@ class Handover:
 
 
 def plan_handover(follower: np.ndarray, leader: np.ndarray, now: float,
-                  config: SimTeleopConfig) -> Handover | None:
+                  config: SimTeleopConfig | LeRobotTeleopConfig) -> Handover | None:
     """None when no handover is needed (already aligned, or disabled)."""
     distance = float(np.max(np.abs(leader - follower)))
     if config.handover == "none" or distance <= config.handover_tolerance:

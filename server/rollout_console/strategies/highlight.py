@@ -11,22 +11,25 @@ from typing import Any
 
 import numpy as np
 
-from ..config import HighlightStrategyConfig
+from ..config import HighlightStrategyConfig, RolloutConsoleConfig
 from ..features import IMAGE_PREFIX
 from ..protocol.commands import Command, CommandOutcome, CommandResult
 from ..protocol.phases import Phase
 from ..recording import FrameRing
-from .base import Strategy
+from .base import STRATEGIES, Strategy, StrategyParts
 from .context import TickContext
-from .recording import Recording
+from .recording import Recording, require_recording
 from .sentry import outcome_extra
 from .steps import recorded_action
 
 __all__ = ["HighlightStrategy"]
 
 
+@STRATEGIES.register("highlight")
 class HighlightStrategy(Strategy):
     name = "highlight"
+
+    recording: Recording  # always records (the config requires a dataset)
 
     def __init__(self, config: HighlightStrategyConfig, recording: Recording, fps: float) -> None:
         super().__init__()
@@ -39,6 +42,11 @@ class HighlightStrategy(Strategy):
         self.live = False
         recording.max_episode_s = config.ring_buffer_seconds + 60.0  # history plus a minute live, for the disk check
         self.actions = {"mark": self._mark, "save": self._save, "discard": self._discard, "upload": self._upload}
+
+    @classmethod
+    def build(cls, config: RolloutConsoleConfig, recording: Recording | None, parts: StrategyParts) -> Strategy:
+        assert isinstance(config.strategy, HighlightStrategyConfig)  # the type picked this class
+        return cls(config.strategy, require_recording(recording, cls.name), config.fps)
 
     def after_motion(self, ctx: TickContext, observation: dict[str, Any], action: np.ndarray | None) -> None:
         if ctx.phase is Phase.AUTONOMOUS and ctx.policy_tick:

@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from ..config import RolloutConsoleConfig
 from ..errors import RecordingError
 from ..features import ACTION, ENV_STATE, IMAGE_PREFIX, STATE, FeatureLayout
 from ..protocol.commands import CommandOutcome, CommandResult
@@ -24,7 +25,8 @@ from ..protocol.phases import Phase
 from ..recording import EpisodeInfo, EpisodeRecorder, HubUploader
 from ..recording.disk_space import DiskSpace
 
-__all__ = ["Recording", "RecordingFault", "estimate_episode_seconds", "explain_failure"]
+__all__ = ["Recording", "RecordingFault", "estimate_episode_seconds", "explain_failure", "open_recording",
+           "require_recording"]
 
 INTERVENTION = "intervention"
 _BITS_PER_PIXEL = 0.1  # deliberately low estimate of compressed video (so files end up above the target)
@@ -305,21 +307,31 @@ class Recording:
         return {"recording": recording, "upload": upload}
 
 
-def open_recording(config: Any, layout: FeatureLayout, robot_type: str, events: EventBus,
-                   hub_api: Any = None) -> Recording:
+def require_recording(recording: Recording | None, strategy: str) -> Recording:
+    """The recording of a strategy that always records (the config requires a dataset for it)."""
+    if recording is None:
+        raise ValueError(f"the {strategy} strategy records episodes: it needs a dataset")
+    return recording
+
+
+def open_recording(config: RolloutConsoleConfig, layout: FeatureLayout, robot_type: str, events: EventBus,
+                   hub_api: Any = None, *, intervention: bool = False) -> Recording:
     """Create or resume the dataset (recovery and compatibility checks happen here, before any
-    hardware connects) and start the uploader when pushing."""
+    hardware connects) and start the uploader when pushing.
+
+    ``intervention``: frames carry the intervention column (the strategy's ``records_intervention``).
+    """
     from ..config.dataset import effective_repo_id, resolve_root
     from ..recording import RecorderSpec
 
     dataset = config.dataset
+    assert dataset is not None  # the builder opens a recording only for a dataset
     strategy = config.strategy
     repo_id = effective_repo_id(dataset, config.resume)
     root = resolve_root(dataset, config.resume, repo_id)
-    intervention = strategy.type == "dagger"
     spec = RecorderSpec.from_config(dataset, root=root, repo_id=repo_id, layout=layout, fps=config.fps,
                                     robot_type=robot_type, intervention=intervention,
-                                    extras={"outcome": "string", **getattr(strategy, "episode_columns", {})})
+                                    extras={"outcome": "string", **strategy.episode_columns})
 
     def forward(kind: str, data: dict[str, Any]) -> None:
         events.publish(kind, **data)

@@ -11,12 +11,12 @@ from typing import Any
 
 import numpy as np
 
-from ..config import SentryStrategyConfig
+from ..config import RolloutConsoleConfig, SentryStrategyConfig
 from ..protocol.commands import Command, CommandOutcome, CommandResult
 from ..protocol.phases import Phase
-from .base import Strategy
+from .base import STRATEGIES, Strategy, StrategyParts
 from .context import TickContext
-from .recording import Recording, estimate_episode_seconds
+from .recording import Recording, estimate_episode_seconds, require_recording
 from .steps import recorded_action
 
 __all__ = ["SentryStrategy", "outcome_extra"]
@@ -35,8 +35,11 @@ def outcome_extra(command: Command) -> dict[str, Any] | str:
     return {"outcome": outcome} if outcome else {}
 
 
+@STRATEGIES.register("sentry")
 class SentryStrategy(Strategy):
     name = "sentry"
+
+    recording: Recording  # always records (the config requires a dataset)
 
     def __init__(self, config: SentryStrategyConfig, recording: Recording, fps: float) -> None:
         super().__init__()
@@ -50,6 +53,11 @@ class SentryStrategy(Strategy):
         if config.episode_time_s is None:
             recording.rotate_by_size(config.target_video_file_size_mb)
         self.actions = {"save": self._save, "upload": self._upload}
+
+    @classmethod
+    def build(cls, config: RolloutConsoleConfig, recording: Recording | None, parts: StrategyParts) -> Strategy:
+        assert isinstance(config.strategy, SentryStrategyConfig)  # the type picked this class
+        return cls(config.strategy, require_recording(recording, cls.name), config.fps)
 
     def after_motion(self, ctx: TickContext, observation: dict[str, Any], action: np.ndarray | None) -> None:
         rec = self.recording

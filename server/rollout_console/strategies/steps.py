@@ -81,12 +81,12 @@ def drive_policy(ctx: TickContext, observation: dict) -> np.ndarray | None:
     """
     interpolator = ctx.interpolator
     policy_tick = interpolator.needs_action()
-    ctx.extra["policy_tick"] = policy_tick
+    ctx.policy_tick = policy_tick
     if policy_tick:
         frame = ctx.layout.policy_observation(observation, ctx.config.effective_task)
         action = ctx.engine.next_action(frame)
         interpolator.add(action)
-        ctx.extra["policy_action"] = action
+        ctx.policy_action = action
     command = interpolator.next_command()
     if command is None:
         return None
@@ -95,14 +95,14 @@ def drive_policy(ctx: TickContext, observation: dict) -> np.ndarray | None:
 
 def count_policy_tick(ctx: TickContext) -> None:
     """Outside autonomous motion the policy-rate cadence follows the control tick count."""
-    ctx.extra["policy_tick"] = ctx.tick % ctx.interpolator.multiplier == 0
+    ctx.policy_tick = ctx.tick % ctx.interpolator.multiplier == 0
 
 
 def recorded_action(ctx: TickContext, sent: np.ndarray | None) -> np.ndarray | None:
     """The action a row records: the policy's action of this policy tick (not an interpolated
     sub-step), the command sent when not interpolating, or on a starved tick the goal still held."""
-    if ctx.interpolator.enabled and ctx.phase.value == "autonomous":
-        action = ctx.extra.get("policy_action")
+    if ctx.interpolator.enabled and ctx.phase is Phase.AUTONOMOUS:
+        action = ctx.policy_action
         return action if action is not None else ctx.last_sent
     return sent if sent is not None else ctx.last_sent
 

@@ -11,13 +11,13 @@ from duck_devices import DeviceNotConnectedError as LeRobotNotConnected
 from rollout_console.errors import DeviceNotConnectedError, HardwareError
 from rollout_console.hardware.lerobot.errors import PromptRefused, calibrate_command, no_prompts, translated
 from rollout_console.hardware.lerobot.teleop import LeRobotTeleop
-from rollout_console.hardware.protocols import Teleoperator
+from rollout_console.hardware.protocols import DrivableLeader, Teleoperator
 
 
 def test_teleop_reads_floats_and_is_not_drivable() -> None:
     leader = DuckLeader()
     teleop = LeRobotTeleop(leader, "duck_leader", {"port": "/dev/ttyACM1", "id": "lead1"})
-    assert isinstance(teleop, Teleoperator) and teleop.can_be_driven is False
+    assert isinstance(teleop, Teleoperator) and not isinstance(teleop, DrivableLeader)
     assert str(teleop) == "duck_leader lead1" and list(teleop.action_features) == [f"{j}.pos" for j in JOINTS]
     with pytest.raises(DeviceNotConnectedError, match="duck_leader lead1: not connected"):
         teleop.get_action()

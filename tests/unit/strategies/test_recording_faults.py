@@ -178,10 +178,10 @@ def test_stop_after_estop_finishes_saves_in_place() -> None:
     _ticks(ctx, strategy, 5)
     strategy.handle(ctx, Command("estop"))
     _ticks(ctx, strategy, 1)
-    sent = len(ctx.robot.sent)
+    sent = len(ctx.robot.inner.sent)
     strategy.handle(ctx, Command("stop"))
     _ticks(ctx, strategy, 3)
-    assert ctx.phase is P.STOPPING and len(ctx.robot.sent) == sent  # no motion while stopping in place
+    assert ctx.phase is P.STOPPING and len(ctx.robot.inner.sent) == sent  # no motion while stopping in place
     recorder.release()
     _ticks(ctx, strategy, 1)
     assert ctx.phase is P.STOPPED

@@ -47,11 +47,11 @@ def no_prompts(label: str, hint: str) -> Iterator[None]:
 
     with _prompt_lock:
         original = builtins.input
-        builtins.input = refuse  # type: ignore[assignment]
+        builtins.input = refuse
         try:
             yield
         finally:
-            builtins.input = original  # type: ignore[assignment]
+            builtins.input = original
 
 
 @contextlib.contextmanager

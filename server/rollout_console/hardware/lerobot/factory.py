@@ -18,6 +18,7 @@ import re
 import threading
 from typing import Any
 
+from ...config.lerobot import LeRobotRobotConfig, LeRobotTeleopConfig
 from ...errors import ConfigError
 from .robot import LeRobotRobot
 from .teleop import LeRobotTeleop
@@ -143,7 +144,7 @@ _NO_CHOICE = re.compile(r"Couldn't find a choice class for '([^']*)' in <class '
 def _decode_error(exc: Exception, flag: str, device_type: str, options: list[str]) -> ConfigError:
     """A ConfigError from a draccus error: "`cameras.front`: ..." becomes --robot.cameras.front; a
     failing ``__post_init__`` check is pinned on the option its message talks about."""
-    messages = []
+    messages: list[str] = []
     error: BaseException | None = exc
     while error is not None and len(messages) < 3:
         text = " ".join(str(error).split())
@@ -181,7 +182,7 @@ def _construct(kind: str, device_type: str, factory: Any, config: Any) -> Any:
                           flag=f"{flag}.type") from None
 
 
-def make_lerobot_robot(config: Any) -> LeRobotRobot:
+def make_lerobot_robot(config: LeRobotRobotConfig) -> LeRobotRobot:
     """A connected-later LeRobotRobot for a ``LeRobotRobotConfig`` (nothing is opened here)."""
     options = config.options
     lerobot_config = lerobot_device_config("robot", config.type, options)
@@ -191,7 +192,7 @@ def make_lerobot_robot(config: Any) -> LeRobotRobot:
     return LeRobotRobot(robot, config.type, options)
 
 
-def make_lerobot_teleop(config: Any) -> LeRobotTeleop:
+def make_lerobot_teleop(config: LeRobotTeleopConfig) -> LeRobotTeleop:
     """A connected-later LeRobotTeleop for a ``LeRobotTeleopConfig`` (nothing is opened here)."""
     options = config.options
     lerobot_config = lerobot_device_config("teleop", config.type, options)

@@ -35,7 +35,8 @@ _FIRST_FRAME_TIMEOUT_S = 10.0
 
 
 def _camera_features(features: Mapping[str, Any]) -> dict[str, tuple[int, int, int]]:
-    return {k: tuple(v) for k, v in features.items() if isinstance(v, tuple) and len(v) == 3}  # type: ignore[misc]
+    shapes = {k: v for k, v in features.items() if isinstance(v, tuple) and len(v) == 3}
+    return {k: (int(v[0]), int(v[1]), int(v[2])) for k, v in shapes.items()}
 
 
 def _is_camera(obj: Any) -> bool:
@@ -61,8 +62,8 @@ class LeRobotRobot:
         image_shapes = _camera_features(self._observation_features)
         owned = getattr(robot, "cameras", None)
         self._owned: dict[str, LeRobotCameraSource] = {}
-        takeable = isinstance(owned, dict) and bool(owned) and set(owned) <= set(image_shapes)
-        if takeable and all(map(_is_camera, owned.values())):
+        if (isinstance(owned, dict) and owned and set(owned) <= set(image_shapes)
+                and all(map(_is_camera, owned.values()))):
             self._owned = {name: LeRobotCameraSource(name, camera) for name, camera in owned.items()}
             robot.cameras = {}  # the robot no longer connects, reads or releases them: we do
         self._observed = {name: ObservedCameraSource(name, shape, fps=30.0)
@@ -173,8 +174,8 @@ class LeRobotRobot:
                 source.stop()
             except Exception as exc:
                 errors.append(f"camera {source.name}: {exc}")
-        for source in self._observed.values():
-            source.close()
+        for observed in self._observed.values():
+            observed.close()
         if bool(getattr(self.robot, "is_connected", False)):
             try:
                 with translated(str(self), "disconnecting"):

@@ -2,7 +2,7 @@
 
 Connecting never prompts (see ``errors.no_prompts``): an uncalibrated leader raises a HardwareError
 with the ``lerobot-calibrate`` command. A LeRobot leader cannot be moved by the console (LeRobot's
-Teleoperator has no motor-control API), so it is not ``can_be_driven``: DAgger's takeover uses the
+Teleoperator has no motor-control API), so it is not a ``DrivableLeader``: DAgger's takeover uses the
 bumpless handover of the follower instead of aligning the leader.
 """
 
@@ -23,8 +23,6 @@ log = logging.getLogger(__name__)
 
 class LeRobotTeleop:
     """Teleoperator protocol around a LeRobot teleoperator (built by ``factory.make_lerobot_teleop``)."""
-
-    can_be_driven = False
 
     def __init__(self, teleop: Any, device_type: str, options: Mapping[str, Any] | None = None) -> None:
         self.teleop = teleop

@@ -24,10 +24,9 @@ _KEYS = tuple(f"{j}.pos" for j in JOINT_NAMES)
 
 
 class SimLeaderArm:
-    """Teleoperator protocol plus ``set_targets``/``set_tip``/``align_to`` for the page and the strategy."""
+    """A DrivableLeader: the Teleoperator protocol plus ``set_targets``/``set_tip``/``align_to``/``state``."""
 
     name = "sim_leader"
-    can_be_driven = True  # an actuated leader: the console may move it (alignment)
 
     def __init__(self, config: SimTeleopConfig, clock: Callable[[], float] = time.monotonic) -> None:
         self.config = config

@@ -39,7 +39,7 @@ class SimRobot:
             noise_deg=config.observation_noise_deg,
             reset_after_success_s=config.reset_after_success_s,
         )
-        self._cameras = {
+        self._cameras: dict[str, CameraReader] = {
             view: CameraReader(SimCamera(view, self.world, config.camera_width, config.camera_height,
                                          config.camera_fps, clock))
             for view in config.cameras

@@ -168,12 +168,15 @@ def _decode_videos(root: Path, info: dict, key: str, episode: np.ndarray, frame:
         path = root / video_path.format(video_key=key, chunk_index=int(row[f"videos/{key}/chunk_index"]),
                                         file_index=int(row[f"videos/{key}/file_index"]))
         if path not in decoded:
-            times, frames = [], []
+            frame_times: list[float] = []
+            images: list[np.ndarray] = []
             with av.open(str(path)) as container:
                 for video_frame in container.decode(video=0):
-                    times.append(float(video_frame.time))
-                    frames.append(_resize_chw(video_frame.to_ndarray(format="rgb24"), size))
-            decoded[path] = (np.array(times), np.stack(frames))
+                    if video_frame.time is None:
+                        raise ValueError(f"{path}: a video frame has no presentation time")
+                    frame_times.append(float(video_frame.time))
+                    images.append(_resize_chw(video_frame.to_ndarray(format="rgb24"), size))
+            decoded[path] = (np.array(frame_times), np.stack(images))
         times, frames = decoded[path]
         rows = np.flatnonzero(episode == ep)
         wanted = float(row[f"videos/{key}/from_timestamp"]) + frame[rows] / fps

@@ -65,6 +65,15 @@ class _Block(nn.Module):
 class FlowNet(nn.Module):
     """Velocity field ``v(A_tau, obs, tau)`` in normalised action space (paper time convention)."""
 
+    # buffers (``register_buffer`` below), declared so they read as tensors
+    time_freqs: torch.Tensor
+    state_mean: torch.Tensor
+    state_std: torch.Tensor
+    env_mean: torch.Tensor
+    env_std: torch.Tensor
+    action_mean: torch.Tensor
+    action_std: torch.Tensor
+
     def __init__(self, config: FlowConfig) -> None:
         super().__init__()
         if config.prediction not in ("sample", "velocity"):

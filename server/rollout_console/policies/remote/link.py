@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 _IDLE_PING_S = 1.0
 # websockets >= 16 warns unless a directly returned connection is asked for explicitly
-_DIRECT = {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
+_DIRECT: dict[str, Any] = {"legacy": True} if "legacy" in inspect.signature(connect).parameters else {}
 _LATENCY_WINDOW = 5  # replies the degraded test looks at
 
 

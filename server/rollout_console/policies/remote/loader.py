@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from typing import Any
 
+from ...config.remote import RemotePolicyConfig
 from ...errors import ConfigError
 from ...features import ENV_STATE, IMAGE_PREFIX, STATE, FeatureLayout
 from .keys import ObservationMapper
@@ -20,7 +20,7 @@ def _console_keys(layout: FeatureLayout) -> list[str]:
     return keys + [IMAGE_PREFIX + name for name in layout.camera_names]
 
 
-def load_remote_policy(config: Any, layout: FeatureLayout, fps: float) -> RemotePolicy:
+def load_remote_policy(config: RemotePolicyConfig, layout: FeatureLayout, fps: float) -> RemotePolicy:
     """Connect to ``config.url`` (API key from the environment), read and check the metadata.
 
     Raises ConfigError naming the flag: an unknown rename_map key, an unreachable server, a refused
