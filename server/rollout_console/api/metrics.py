@@ -1,12 +1,12 @@
 """Prometheus ``/metrics``: loop timing, commands, episodes, uploads, cameras and inference.
 
-``install_metrics(app, session, hubs)`` adds ``GET /metrics`` (Prometheus text format) to one app.
+``install_metrics(app, host, hubs)`` adds ``GET /metrics`` (Prometheus text format) to one app.
 Every app gets its own ``CollectorRegistry`` (never the process-global one), so many apps in one
 process (tests, notebooks) never collide.
 
 Where the numbers come from:
 
-* counters fed by the session's EventBus: ``command`` (name, accepted, source), ``episode_saved``,
+* counters fed by the server's EventBus (every session): ``command`` (name, accepted, source), ``episode_saved``,
   ``episode_failed``, ``upload_progress`` / ``upload_done`` (bytes), ``upload_failed``;
 * the loop's lateness window, folded into a histogram by a sampler thread that runs while the session
   runs (every sample is counted once, however rarely Prometheus scrapes) and again at each scrape;
@@ -43,10 +43,14 @@ _SAMPLE_INTERVAL_S = 0.5
 
 
 class SessionMetrics:
-    """The metrics of one session, in their own registry; ``exposition()`` renders them."""
+    """The metrics of one server (its host's sessions, one after another), in their own registry.
 
-    def __init__(self, session: Any, hubs: Any = None, registry: CollectorRegistry | None = None) -> None:
-        self.session = session
+    Counters run for the life of the server (events of every session); values read at scrape time come
+    from the running session, or the last one while idle. ``exposition()`` renders them.
+    """
+
+    def __init__(self, host: Any, hubs: Any = None, registry: CollectorRegistry | None = None) -> None:
+        self.host = host
         self.hubs = hubs
         self.registry = registry or CollectorRegistry(auto_describe=True)
         r = self.registry
@@ -66,12 +70,19 @@ class SessionMetrics:
         r.register(_SnapshotCollector(self))
         self._fold_lock = threading.Lock()
         self._ticks_seen = 0
+        self._ticks_of: str | None = None  # the session whose ticks _ticks_seen counts
         self._upload_bytes_seen = 0  # bytes_done already counted in the current upload attempt
         self._sampler: threading.Thread | None = None
         self._sampler_stop = threading.Event()
-        self._unsubscribe = session.events.subscribe(self._on_event)
-        if getattr(session.loop, "running", False):
+        self._unsubscribe = host.events.subscribe(self._on_event)
+        session = self.session
+        if session is not None and getattr(session.loop, "running", False):
             self._start_sampler()
+
+    @property
+    def session(self) -> Any:
+        """The running session, else the last one (None before the first)."""
+        return self.host.last_session
 
     # ------------------------------------------------------------------ events
 
@@ -125,8 +136,13 @@ class SessionMetrics:
 
     def fold_lateness(self) -> None:
         """Observe the lateness of every tick recorded since the last fold (once each)."""
-        stats = self.session.loop.stats
+        session = self.session
+        if session is None:
+            return
+        stats = session.loop.stats
         with self._fold_lock:
+            if self._ticks_of != session.id:  # a new session: its loop counts from zero
+                self._ticks_of, self._ticks_seen = session.id, 0
             ticks = stats.ticks
             new = ticks - self._ticks_seen
             if new <= 0:
@@ -152,7 +168,8 @@ class SessionMetrics:
                 self.fold_lateness()
             except Exception:
                 log.exception("metrics: sampling the loop failed")
-            if getattr(self.session, "finished", False):
+            session = self.session
+            if session is None or getattr(session, "finished", False):
                 break
         self.fold_lateness()
 
@@ -180,11 +197,12 @@ class _SnapshotCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         session = self.metrics.session
-        yield from _loop(session)
-        yield from _phase(session)
-        yield from _cameras(session)
-        yield from _inference(session)
-        yield from _recording(session)
+        yield from _phase(self.metrics.host.phase, session)
+        yield from _cameras(self.metrics.host.cameras)
+        if session is not None:
+            yield from _loop(session)
+            yield from _inference(session)
+            yield from _recording(session)
         if self.metrics.hubs is not None:
             yield from _previews(self.metrics.hubs)
 
@@ -214,12 +232,13 @@ def _loop(session: Any) -> Iterator[Metric]:
     yield work
 
 
-def _phase(session: Any) -> Iterator[Metric]:
-    current = session.phase
-    phase = _gauge("session_phase", "1 for the session's current phase", labels=["phase"])
+def _phase(current: Phase, session: Any) -> Iterator[Metric]:
+    phase = _gauge("session_phase", "1 for the server's current phase (idle: no session runs)", labels=["phase"])
     for value in Phase:
         phase.add_metric([value.value], 1.0 if value is current else 0.0)
     yield phase
+    if session is None:
+        return
     info = InfoMetricFamily(f"{PREFIX}_session", "The session's strategy, robot and policy")
     ctx = session.ctx
     info.add_metric([], {"strategy": str(session.strategy.name), "robot": str(ctx.robot.name),
@@ -228,12 +247,12 @@ def _phase(session: Any) -> Iterator[Metric]:
     yield info
 
 
-def _cameras(session: Any) -> Iterator[Metric]:
+def _cameras(cameras: Any) -> Iterator[Metric]:
     fps = _gauge("camera_fps", "Frames per second delivered by each camera (last 2 s)", labels=["camera"])
     age = _gauge("camera_frame_age_seconds", "Age of each camera's newest frame", labels=["camera"])
     frames = CounterMetricFamily(f"{PREFIX}_camera_frames", "Frames captured by each camera", labels=["camera"])
     errors = CounterMetricFamily(f"{PREFIX}_camera_errors", "Read errors of each camera", labels=["camera"])
-    for name, source in session.cameras.items():
+    for name, source in cameras.items():
         stats = source.stats()
         fps.add_metric([name], stats.fps)
         age.add_metric([name], float("nan") if stats.age_ms is None else stats.age_ms / 1000.0)
@@ -290,7 +309,7 @@ def _previews(hubs: Any) -> Iterator[Metric]:
     yield encodes
 
 
-def install_metrics(app: FastAPI, session: Any, hubs: Any = None, path: str = "/metrics") -> SessionMetrics:
+def install_metrics(app: FastAPI, host: Any, hubs: Any = None, path: str = "/metrics") -> SessionMetrics:
     """Serve ``GET {path}`` on ``app``; returns the SessionMetrics (also on ``app.state.metrics``).
 
     The route sits behind the access middleware like every other page: no token on loopback, the
@@ -300,7 +319,7 @@ def install_metrics(app: FastAPI, session: Any, hubs: Any = None, path: str = "/
     existing = getattr(app.state, "metrics", None)
     if isinstance(existing, SessionMetrics):
         return existing
-    metrics = SessionMetrics(session, hubs)
+    metrics = SessionMetrics(host, hubs)
 
     def scrape() -> Response:
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -18,6 +18,7 @@ class Phase(StrEnum):
     ERROR = "error"
     RESETTING = "resetting"  # episodic: the arm returns home and the scene is put back before an episode
     AWAITING_OUTCOME = "awaiting_outcome"  # episodic: the episode is over, the operator gives its outcome
+    IDLE = "idle"  # the server's phase while no session runs (never a session's own phase)
 
 
 MOVING = frozenset({Phase.AUTONOMOUS, Phase.CORRECTING})

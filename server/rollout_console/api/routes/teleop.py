@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ...errors import CommandRejected
-from ...runtime.session import Session
+from ...runtime.host import IDLE_DETAIL, ConsoleHost
 from ..access import Caller, authorize_command
 from ..client_id import ClientIdHeader, checked_client_id, client_id_openapi
 from ..schemas import BODY_RESPONSES, ErrorDetail
@@ -54,7 +54,10 @@ def apply_teleop(app: Any, caller: Caller, body: TeleopBody, source: str) -> dic
     refusal = authorize_command(app, caller, "teleop", source)
     if refusal is not None:
         raise HTTPException(refusal.status, refusal.detail)
-    session: Session = app.state.session
+    host: ConsoleHost = app.state.host
+    session = host.session
+    if session is None:
+        raise HTTPException(409, IDLE_DETAIL)
     try:
         return session.move_leader(
             joints=body.joints,

@@ -1,6 +1,7 @@
 """WS /api/v1/ws: state at 10 Hz, every event, commands with acknowledgements, the operator lease.
 
-Server -> client:  {"type": "hello", ...} once, then {"type": "state", ...} every 100 ms (with this
+Server -> client:  {"type": "hello", ...} once (``server_id``, new on every server start, beside ``session_id``,
+                   null while idle; ``seq`` counts per server process across sessions), then {"type": "state", ...} every 100 ms (with this
                    client's view of the lease), {"type": "event", "seq": N, ...} for each event,
                    {"type": "ack", ...} per command, {"type": "lease", ...} per lease request,
                    {"type": "pong"} per ping, {"type": "error", "detail": ...} for malformed input.
@@ -27,7 +28,7 @@ from pydantic import ValidationError
 
 from ... import __version__
 from ...runtime.commands import COMMAND_NAMES
-from ...runtime.session import Session
+from ...runtime.host import ConsoleHost
 from ..access import Caller, admit_websocket, authorize_command
 from ..auth import Role
 from ..command_args import ArgsError, validate_args
@@ -51,7 +52,7 @@ async def control_socket(websocket: WebSocket, since: int | None = None) -> None
     caller = await admit_websocket(websocket)
     if caller is None:
         return
-    session: Session = websocket.app.state.session
+    host: ConsoleHost = websocket.app.state.host
     cache: StatusCache = websocket.app.state.status_cache
     lease: OperatorLease = websocket.app.state.lease
     await websocket.accept()
@@ -62,19 +63,22 @@ async def control_socket(websocket: WebSocket, since: int | None = None) -> None
         with contextlib.suppress(RuntimeError):  # the loop may be closing
             loop.call_soon_threadsafe(outbox.put_nowait, event.to_dict())
 
-    unsubscribe = session.events.subscribe(on_event)
-    first_seq = session.events.last_seq if since is None else since
-    for event in session.events.since(first_seq) if since is not None else []:
+    unsubscribe = host.events.subscribe(on_event)
+    first_seq = host.events.last_seq if since is None else since
+    for event in host.events.since(first_seq) if since is not None else []:
         outbox.put_nowait(event.to_dict())
+    session = host.session
     await websocket.send_json(
         {
             "type": "hello",
             "version": __version__,
-            "session_id": session.id,
-            "strategy": session.strategy.name,
-            "commands": sorted(session.strategy.commands),
-            "cameras": list(session.cameras),
-            "event_seq": session.events.last_seq,
+            "server_id": host.server_id,
+            "session_id": None if session is None else session.id,
+            "phase": host.phase.value,
+            "strategy": None if session is None else session.strategy.name,
+            "commands": [] if session is None else sorted(session.strategy.commands),
+            "cameras": list(host.cameras),
+            "event_seq": host.events.last_seq,
             "role": caller.role.value,
             "client": caller.client_id,
             "lease": {"timeout_s": lease.config.timeout_s, "heartbeat_s": lease.config.heartbeat_s},
@@ -163,7 +167,7 @@ def _handle(text: str, websocket: WebSocket, caller: Caller,
 
 def _command(message: dict[str, Any], websocket: WebSocket, caller: Caller,
              outbox: asyncio.Queue[dict[str, Any]]) -> asyncio.Task[None] | None:
-    session: Session = websocket.app.state.session
+    host: ConsoleHost = websocket.app.state.host
     message_id = _reply_id(message)
     name = message.get("name")
     if not isinstance(name, str):
@@ -175,12 +179,12 @@ def _command(message: dict[str, Any], websocket: WebSocket, caller: Caller,
                            "phase": phase, "detail": detail, **extra})
 
     if name not in COMMAND_NAMES:
-        ack(False, 404, session.phase.value, f"unknown command {_short(name)}")
+        ack(False, 404, host.phase.value, f"unknown command {_short(name)}")
         return None
     try:  # the REST route's body model: what REST refuses, the socket refuses (before the lease check too)
         args = validate_args(name, message.get("args"))
     except ArgsError as exc:
-        ack(False, 422, session.phase.value, str(exc), error="bad_args", errors=exc.issues)
+        ack(False, 422, host.phase.value, str(exc), error="bad_args", errors=exc.issues)
         return None
     named = message.get("client")  # a script without ?client= may name itself per message (events only)
     label = caller.client_id or (named if client_id_problem(named) is None else None)
@@ -191,7 +195,7 @@ def _command(message: dict[str, Any], websocket: WebSocket, caller: Caller,
         return None
 
     async def run() -> None:
-        result = await session.submit_async(name, args, source=source)
+        result = await host.submit_async(name, args, source=source)
         ack(result.accepted, result.status, result.phase.value, result.detail)
 
     return asyncio.create_task(run())
