@@ -79,6 +79,7 @@ async def control_socket(websocket: WebSocket, since: int | None = None) -> None
             "commands": [] if session is None else sorted(session.strategy.commands),
             "cameras": list(host.cameras),
             "event_seq": host.events.last_seq,
+            "exit_when_stopped": host.config.server.exit_when_stopped,
             "role": caller.role.value,
             "client": caller.client_id,
             "lease": {"timeout_s": lease.config.timeout_s, "heartbeat_s": lease.config.heartbeat_s},
