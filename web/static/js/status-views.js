@@ -102,6 +102,11 @@ export function BannerView(el, controller) {
     if (state?.phase === 'stopped') {
       return { kind: 'ended', level: 'info', text: 'The session ended (stopped). Only a new session can move the robot.' };
     }
+    if (state?.phase === 'idle' && state.last_session) {
+      const last = state.last_session;
+      return { kind: 'idle', level: last.end_cause === 'error' ? 'error' : 'info',
+               text: `The ${last.strategy} session ended (${last.end_cause}). No session is running: start a new one.` };
+    }
     if (state?.notice) return { kind: 'notice', level: 'warning', text: state.notice };
     if (dropped > 0) {
       return { kind: 'dropped', level: 'error',
