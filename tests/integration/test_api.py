@@ -48,7 +48,8 @@ def test_status_has_every_documented_field(client) -> None:
 
 def test_every_command_path(client) -> None:
     ok = client.post("/api/v1/commands/pause")
-    assert ok.status_code == 200 and ok.json() == {"accepted": True, "phase": "paused", "detail": None}
+    assert ok.status_code == 200 and ok.json() == {"accepted": True, "phase": "paused", "detail": None,
+                                                "outcome": "applied"}
     again = client.post("/api/v1/commands/pause", json={})
     assert again.status_code == 200 and again.json()["detail"] == "already paused"
     assert client.post("/api/v1/commands/resume").json()["phase"] == "autonomous"

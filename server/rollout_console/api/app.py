@@ -15,7 +15,7 @@ from .. import __version__
 from ..config import RolloutConsoleConfig
 from ..inputs.attach import attach_inputs
 from ..runtime.builder import build_session
-from ..runtime.phases import MOVING
+from ..protocol.phases import MOVING
 from ..runtime.host import ConsoleHost
 from ..runtime.session import Session
 from .access import install_access_middleware

@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ..protocol.commands import EmptyBody  # the argument models live in the command table
+
 __all__ = [
     "BODY_RESPONSES",
     "CameraInfo",
@@ -65,12 +67,7 @@ class CommandAccepted(BaseModel):
     accepted: Literal[True] = True
     phase: str = Field(description="Phase after the command was applied")
     detail: str | None = Field(None, description="Set when the command changed nothing (already in effect)")
-
-
-class EmptyBody(BaseModel):
-    """Commands without arguments accept an empty JSON object (or no body)."""
-
-    model_config = ConfigDict(extra="forbid")
+    outcome: str = Field("applied", description="What became of the command: applied, already or pending")
 
 
 class Percentiles(BaseModel):

@@ -10,9 +10,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from .. import __version__
-from ..runtime.commands import COMMAND_NAMES
+from ..protocol.commands import COMMAND_NAMES, COMMANDS
 from ..runtime.host import ConsoleHost
-from .routes.commands import COMMAND_HELP
 from .session_choices import ENGINE_CHOICES, RECORD_MODES, STRATEGY_CHOICES, builtin_policy_names
 
 __all__ = ["router", "web_dir"]
@@ -40,7 +39,7 @@ def _context(session: Any) -> dict[str, Any]:
         "strategy": session.strategy.name,
         "cameras": list(session.cameras),
         "commands": [c for c in COMMAND_NAMES if c in session.strategy.commands],
-        "command_help": COMMAND_HELP,
+        "command_help": {name: spec.help for name, spec in COMMANDS.items()},
         "joints": list(session.ctx.layout.state_names),
         "recording": session.recording is not None,
         "leader_limits": limits or {},

@@ -1,17 +1,38 @@
-"""Attaches the server-side inputs of a config to a ConsoleHost: they submit to its current session."""
+"""Attaches the server-side inputs of a config to the server-level owner (a ConsoleHost).
+
+The pedal submits to whatever session is current, through the host, and runs whether or not a web
+server is around. ``InputHost`` names what an input needs of the host, so this package does not import
+the runtime (the dependency arrows point from the composition, the CLI, to both).
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from ..config import RolloutConsoleConfig
-from ..runtime.host import ConsoleHost
+from ..protocol.commands import CommandResult
+from ..protocol.events import EventBus
+from ..protocol.phases import Phase
 from .pedal import FootPedal
 
-__all__ = ["attach_inputs"]
+__all__ = ["InputHost", "attach_inputs"]
 
 
-def attach_inputs(host: ConsoleHost, config: RolloutConsoleConfig, *, pedal_opener: Any = None) -> None:
+class InputHost(Protocol):
+    """What a server-side input needs: submit to the current session, its phase, the events, attachment."""
+
+    events: EventBus
+
+    @property
+    def phase(self) -> Phase: ...
+
+    def submit(self, name: str, args: dict[str, Any] | None = None, source: str = "api",
+               timeout: float | None = None) -> CommandResult: ...
+
+    def add_input(self, name: str, device: Any) -> None: ...
+
+
+def attach_inputs(host: InputHost, config: RolloutConsoleConfig, *, pedal_opener: Any = None) -> None:
     """The foot pedal when ``--pedal.enabled``; ``pedal_opener`` replaces how its device is opened (tests)."""
     if not config.pedal.enabled:
         return

@@ -25,10 +25,10 @@ from ..config import RolloutConsoleConfig
 from ..config.session import data_dir, session_part
 from ..errors import ConsoleError
 from .builder import Hardware, build_hardware, build_session
-from .commands import COMMAND_NAMES, CommandResult
-from .events import Event, EventBus
+from ..protocol.commands import COMMAND_NAMES, CommandOutcome, CommandResult
+from ..protocol.events import Event, EventBus
+from ..protocol.phases import Phase
 from .history import HISTORY_FILE, SessionHistory
-from .phases import Phase
 from .session import Session
 
 __all__ = ["ConsoleHost", "HostInput", "SessionBusy"]
@@ -243,10 +243,10 @@ class ConsoleHost:
     def idle_result(self, name: str) -> CommandResult:
         """What a command gets while no session runs: estop is accepted (nothing moves), others 409."""
         if name not in COMMAND_NAMES:
-            return CommandResult(False, Phase.IDLE, f"unknown command {name!r}", status=404)
+            return CommandResult.refused(Phase.IDLE, f"unknown command {name!r}", CommandOutcome.UNKNOWN)
         if name == "estop":
-            return CommandResult(True, Phase.IDLE, "no session is running; nothing moves", status=200)
-        return CommandResult(False, Phase.IDLE, IDLE_DETAIL, status=409)
+            return CommandResult(True, Phase.IDLE, "no session is running; nothing moves", CommandOutcome.ALREADY)
+        return CommandResult.refused(Phase.IDLE, IDLE_DETAIL, CommandOutcome.INVALID_NOW)
 
     def submit(self, name: str, args: dict[str, Any] | None = None, source: str = "api",
                timeout: float | None = None) -> CommandResult:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["MOVING", "TERMINAL", "Phase"]
+__all__ = ["MOVING", "Phase"]
 
 
 class Phase(StrEnum):
+    IDLE = "idle"  # the server runs but no session does (only session management and estop apply)
     STARTING = "starting"
     AUTONOMOUS = "autonomous"
     PAUSED = "paused"
@@ -18,10 +19,7 @@ class Phase(StrEnum):
     ERROR = "error"
     RESETTING = "resetting"  # episodic: the arm returns home and the scene is put back before an episode
     AWAITING_OUTCOME = "awaiting_outcome"  # episodic: the episode is over, the operator gives its outcome
-    IDLE = "idle"  # the server's phase while no session runs (never a session's own phase)
 
 
 MOVING = frozenset({Phase.AUTONOMOUS, Phase.CORRECTING})
 """The robot moves under the policy or the human only in these phases."""
-
-TERMINAL = frozenset({Phase.STOPPED})
