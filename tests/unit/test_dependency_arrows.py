@@ -44,6 +44,7 @@ ALLOWED: dict[str, frozenset[str]] = {
 """Which parts each part may import (itself always). Read it as the arrows of docs/architecture.md."""
 
 API_RUNTIME_MODULES = frozenset({"rollout_console.runtime.session", "rollout_console.runtime.host",
+                                 "rollout_console.runtime.facade",
                                  "rollout_console.runtime.builder"})
 """The runtime modules api may import: the session façade and the server-level host that holds the sessions."""
 

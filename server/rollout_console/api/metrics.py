@@ -31,6 +31,7 @@ from prometheus_client.registry import Collector
 
 from ..protocol.events import Event
 from ..protocol.phases import Phase
+from ..runtime.facade import SessionFigures
 
 __all__ = ["LATENESS_BUCKETS", "SessionMetrics", "install_metrics"]
 
@@ -124,11 +125,11 @@ class SessionMetrics:
 
     def _upload_total(self) -> int | None:
         """The finished attempt's byte total (the commit's small metadata files are not in progress events)."""
-        recording = getattr(self.session, "recording", None)
-        uploader = getattr(recording, "uploader", None)
-        if uploader is None:
+        session = self.session
+        upload = None if session is None else session.metrics().upload
+        if upload is None:
             return None
-        progress = uploader.status().get("progress") or {}
+        progress = upload.get("progress") or {}
         total = progress.get("bytes_total")
         return int(total) if isinstance(total, (int, float)) else None
 
@@ -139,18 +140,17 @@ class SessionMetrics:
         session = self.session
         if session is None:
             return
-        stats = session.loop.stats
+        loop = session.metrics().loop
         with self._fold_lock:
             if self._ticks_of != session.id:  # a new session: its loop counts from zero
                 self._ticks_of, self._ticks_seen = session.id, 0
-            ticks = stats.ticks
-            new = ticks - self._ticks_seen
+            new = loop.ticks - self._ticks_seen
             if new <= 0:
                 return
-            values = stats.lateness.values()
-            for value in values[-min(new, len(values)):] if len(values) else ():
-                self.lateness.observe(float(value))
-            self._ticks_seen = ticks
+            values = loop.lateness_s
+            for value in values[-min(new, len(values)):] if values else ():
+                self.lateness.observe(value)
+            self._ticks_seen = loop.ticks
 
     def _start_sampler(self) -> None:
         if self._sampler is not None and self._sampler.is_alive():
@@ -197,12 +197,13 @@ class _SnapshotCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         session = self.metrics.session
-        yield from _phase(self.metrics.host.phase, session)
+        figures = None if session is None else session.metrics()
+        yield from _phase(self.metrics.host.phase, figures)
         yield from _cameras(self.metrics.host.cameras)
-        if session is not None:
-            yield from _loop(session)
-            yield from _inference(session)
-            yield from _recording(session)
+        if figures is not None:
+            yield from _loop(figures)
+            yield from _inference(figures.inference)
+            yield from _recording(figures.recording)
         if self.metrics.hubs is not None:
             yield from _previews(self.metrics.hubs)
 
@@ -217,33 +218,30 @@ def _gauge(name: str, doc: str, value: float | None = None, labels: list[str] | 
     return GaugeMetricFamily(f"{PREFIX}_{name}", doc, value=float("nan") if value is None else value)
 
 
-def _loop(session: Any) -> Iterator[Metric]:
-    stats = session.loop.stats
-    yield _counter("loop_ticks", "Control-loop ticks run", stats.ticks)
-    yield _counter("loop_overruns", "Ticks that ran past the next deadline", stats.overruns)
-    yield _counter("loop_skipped_deadlines", "Deadlines skipped after long overruns", stats.skipped_deadlines)
-    yield _gauge("loop_target_hz", "Configured loop rate", float(session.config.fps))
-    yield _gauge("loop_measured_hz", "Measured loop rate over the stats window", stats.measured_hz())
-    work_p50, work_p99 = stats.work.percentiles(50, 99)
+def _loop(figures: SessionFigures) -> Iterator[Metric]:
+    loop = figures.loop
+    yield _counter("loop_ticks", "Control-loop ticks run", loop.ticks)
+    yield _counter("loop_overruns", "Ticks that ran past the next deadline", loop.overruns)
+    yield _counter("loop_skipped_deadlines", "Deadlines skipped after long overruns", loop.skipped_deadlines)
+    yield _gauge("loop_target_hz", "Configured loop rate", figures.target_hz)
+    yield _gauge("loop_measured_hz", "Measured loop rate over the stats window", loop.measured_hz)
     work = _gauge("loop_work_seconds", "Tick work time over the stats window", labels=["quantile"])
-    if work_p50 is not None:
-        work.add_metric(["0.5"], work_p50)
-        work.add_metric(["0.99"], work_p99 if work_p99 is not None else work_p50)
+    if loop.work_p50_s is not None:
+        work.add_metric(["0.5"], loop.work_p50_s)
+        work.add_metric(["0.99"], loop.work_p99_s if loop.work_p99_s is not None else loop.work_p50_s)
     yield work
 
 
-def _phase(current: Phase, session: Any) -> Iterator[Metric]:
+def _phase(current: Phase, figures: SessionFigures | None) -> Iterator[Metric]:
     phase = _gauge("session_phase", "1 for the server's current phase (idle: no session runs)", labels=["phase"])
     for value in Phase:
         phase.add_metric([value.value], 1.0 if value is current else 0.0)
     yield phase
-    if session is None:
+    if figures is None:
         return
     info = InfoMetricFamily(f"{PREFIX}_session", "The session's strategy, robot and policy")
-    ctx = session.ctx
-    info.add_metric([], {"strategy": str(session.strategy.name), "robot": str(ctx.robot.name),
-                         "robot_id": str(ctx.robot.id), "policy": str(ctx.engine.policy_name),
-                         "engine": str(getattr(ctx.engine, "name", ""))})
+    info.add_metric([], {"strategy": figures.strategy, "robot": figures.robot, "robot_id": figures.robot_id,
+                         "policy": figures.policy, "engine": figures.engine})
     yield info
 
 
@@ -265,8 +263,7 @@ def _seconds(value: object) -> float:
     return float(value) / 1000.0 if isinstance(value, (int, float)) else float("nan")
 
 
-def _inference(session: Any) -> Iterator[Metric]:
-    status = session.ctx.engine.status()
+def _inference(status: dict[str, Any]) -> Iterator[Metric]:
     latency = status.get("latency_ms") or {}
     gauge = _gauge("inference_latency_seconds", "Inference latency over the engine's window", labels=["quantile"])
     gauge.add_metric(["0.5"], _seconds(latency.get("p50")))
@@ -286,11 +283,9 @@ def _inference(session: Any) -> Iterator[Metric]:
         yield _gauge("inference_queue_depth", "Actions queued in the engine", float(depth))
 
 
-def _recording(session: Any) -> Iterator[Metric]:
-    recording = getattr(session, "recording", None)
-    if recording is None:
+def _recording(status: dict[str, Any] | None) -> Iterator[Metric]:
+    if status is None:
         return
-    status = recording.recorder.status()
     yield _counter("frames_dropped", "Camera frames the recorder dropped (encoders behind)", status["dropped_frames"])
     yield _gauge("recording_backlog_seconds", "Seconds of video waiting for the encoders", status["backlog_s"])
     yield _gauge("recording_episodes", "Episodes in the dataset", status["total_episodes"])

@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from .. import __version__
 from ..protocol.commands import COMMAND_NAMES, COMMANDS
 from ..runtime.host import ConsoleHost
+from ..runtime.session import Session
 from .session_choices import ENGINE_CHOICES, RECORD_MODES, STRATEGY_CHOICES, builtin_policy_names
 
 __all__ = ["router", "web_dir"]
@@ -30,19 +31,20 @@ templates = Jinja2Templates(directory=str(web_dir() / "templates"))
 router = APIRouter(include_in_schema=False)
 
 
-def _context(session: Any) -> dict[str, Any]:
-    teleop = session.ctx.teleop
-    limits = getattr(teleop, "joint_limits", None) if session.strategy.name == "dagger" else None
+def _context(session: Session) -> dict[str, Any]:
+    about = session.describe()
+    leader = about.leader
+    limits = leader.joint_limits if leader is not None and about.corrects_with_leader else {}
     return {
         "version": __version__,
-        "session_id": session.id,
-        "strategy": session.strategy.name,
-        "cameras": list(session.cameras),
-        "commands": [c for c in COMMAND_NAMES if c in session.strategy.commands],
+        "session_id": about.id,
+        "strategy": about.strategy,
+        "cameras": list(about.cameras),
+        "commands": [c for c in COMMAND_NAMES if c in about.commands],
         "command_help": {name: spec.help for name, spec in COMMANDS.items()},
-        "joints": list(session.ctx.layout.state_names),
-        "recording": session.recording is not None,
-        "leader_limits": limits or {},
+        "joints": list(about.joints),
+        "recording": about.records,
+        "leader_limits": limits,
     }
 
 

@@ -103,12 +103,22 @@ class ConsoleHost:
         return self.session is None
 
     @property
+    def closing(self) -> bool:
+        """True once the server is shutting down: no new session, and pages need not follow it to idle."""
+        return self._closing
+
+    @property
     def robot(self) -> Any:
         return self.hardware.robot
 
     @property
     def cameras(self) -> Any:
         return self.hardware.robot.cameras
+
+    def latest_frame(self, name: str) -> Any:
+        """The newest frame of camera ``name`` (None: no such camera or no frame yet); works while idle."""
+        source = self.cameras.get(name)
+        return None if source is None else source.latest()
 
     def on_idle(self, callback: Callable[[Session], None]) -> None:
         """Run ``callback(ended_session)`` each time a session has ended and the server is idle."""
@@ -308,6 +318,7 @@ class ConsoleHost:
             "commands": [],
             "available_commands": ["estop"],
             "event_seq": self.events.last_seq,
+            "server_closing": self.closing,
             "last_session": None if last is None else {"id": last.id, "strategy": last.strategy.name,
                                                        "end_cause": last.end_cause, "ended_at": last.ended_at},
         }

@@ -25,6 +25,7 @@ from ..strategies.base import Strategy
 from ..strategies.context import TickContext
 from ..protocol.commands import COMMAND_NAMES, Command, CommandOutcome, CommandResult
 from .control_loop import ControlLoop
+from .session_facade import SessionFacade
 from ..protocol.events import EventBus
 from ..protocol.phases import Phase
 from .timing import TickTiming
@@ -38,8 +39,8 @@ _SHUTDOWN_CAP_S = 600.0
 """The longest a shutdown waits for saves that keep making progress."""
 
 
-class Session:
-    """Owns the robot, engine, strategy and control loop of one rollout."""
+class Session(SessionFacade):
+    """Owns the engine, strategy and control loop of one rollout (and the robot, unless a host lends it)."""
 
     def __init__(self, config: RolloutConsoleConfig, ctx: TickContext, strategy: Strategy, *,
                  owns_hardware: bool = True) -> None:
@@ -245,12 +246,11 @@ class Session:
             raise CommandRejected("the scripted expert drives the leader (--teleop.driver=expert)")
         if pixel is not None:
             camera, u, v = pixel
-            if camera != "top" or "top" not in self.cameras:
-                raise CommandRejected("drag targets are only defined on the sim's top camera")
-            source_cam = self.cameras["top"]
-            from ..hardware.sim.render import unproject_top
-
-            x, y = unproject_top(u * source_cam.width, v * source_cam.height, source_cam.width, source_cam.height)
+            point = self.table_point(camera, u, v)
+            if point is None:
+                cameras = ", ".join(self.drag_cameras()) or "none on this robot"
+                raise CommandRejected(f"drag targets are not defined on camera {camera!r} (drag cameras: {cameras})")
+            x, y = point
         try:
             if pixel is not None:
                 teleop.set_tip(x, y, gripper=gripper, moved_by=source, clamp=True)

@@ -97,7 +97,7 @@ export class Controller extends EventTarget {
     switch (message.type) {
       case 'hello':
         this.exitWhenStopped = Boolean(message.exit_when_stopped);
-        if (this.followSession(message.session_id)) return;
+        if (this.followSession(message.session_id, message.server_closing)) return;
         if (this.sessionId && this.sessionId !== message.session_id) {
           this.lastSeq = 0; // a new server: its sequence numbers start again
           this.resyncEvents();
@@ -108,7 +108,7 @@ export class Controller extends EventTarget {
         this.emit('rc:hello', message);
         break;
       case 'state':
-        if (this.followSession(message.session_id)) return;
+        if (this.followSession(message.session_id, message.server_closing)) return;
         this.state = message;
         this.seenAt = Date.now();
         this.keepLease();
@@ -150,15 +150,15 @@ export class Controller extends EventTarget {
   /**
    * A page is drawn for one session (its strategy's buttons) or for none (the New session form). When the
    * server's current session is another one, the page reloads to draw the right one, unless the session
-   * ended on a server that exits with it (--server.exit_when_stopped): then the page says it ended.
-   * Returns true when a reload is under way.
+   * ended on a server that exits with it (--server.exit_when_stopped) or that is shutting down: then the
+   * page says it ended. Returns true when a reload is under way.
    */
-  followSession(sessionId) {
+  followSession(sessionId, serverClosing = false) {
     const drawnFor = document.body.dataset.sessionId;
     if (drawnFor === undefined || this.reloading) return this.reloading;
     const current = sessionId || '';
     if (current === drawnFor) return false;
-    if (!current && this.exitWhenStopped) return false;
+    if (!current && (this.exitWhenStopped || serverClosing)) return false;
     this.reloading = true;
     window.location.reload();
     return true;

@@ -55,7 +55,7 @@ def dataset(session: SessionDep) -> dict[str, Any]:
     """The dataset being recorded: repo id, local root, fps, features, totals, Hub URL."""
     info = session.dataset_info()
     if info is None:
-        raise HTTPException(404, f"the {session.strategy.name} strategy records no dataset")
+        raise HTTPException(404, f"the {session.describe().strategy} strategy records no dataset")
     return info
 
 
@@ -65,7 +65,7 @@ def episodes(session: SessionDep) -> EpisodesPublic:
     """Saved episodes, oldest first: index, length, duration, task, saved time, uploaded, outcome."""
     items = session.episodes()
     if items is None:
-        raise HTTPException(404, f"the {session.strategy.name} strategy records no dataset")
+        raise HTTPException(404, f"the {session.describe().strategy} strategy records no dataset")
     return EpisodesPublic(data=[EpisodePublic(**item) for item in items], count=len(items))
 
 
@@ -75,7 +75,7 @@ def _review(session: SessionDep, index: int) -> dict[str, Any]:
     except RecordingError as exc:
         raise HTTPException(404, str(exc)) from exc
     if review is None:
-        raise HTTPException(404, f"the {session.strategy.name} strategy records no dataset")
+        raise HTTPException(404, f"the {session.describe().strategy} strategy records no dataset")
     return review
 
 

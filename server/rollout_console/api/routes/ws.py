@@ -69,21 +69,22 @@ async def control_socket(websocket: WebSocket, since: int | None = None) -> None
     for event in host.events.since(first_seq) if since is not None else []:
         outbox.put_nowait(event.to_dict())
     session = host.session
+    about = None if session is None else session.describe()
     await websocket.send_json(
         {
             "type": "hello",
             "version": __version__,
             "server_id": host.server_id,
-            "session_id": None if session is None else session.id,
+            "session_id": None if about is None else about.id,
             "phase": host.phase.value,
-            "strategy": None if session is None else session.strategy.name,
-            "commands": [] if session is None else sorted(session.strategy.commands),
-            "command_help": {} if session is None else {name: COMMANDS[name].help
-                                                        for name in sorted(session.strategy.commands)},
+            "strategy": None if about is None else about.strategy,
+            "commands": [] if about is None else list(about.commands),
+            "command_help": {} if about is None else {name: COMMANDS[name].help for name in about.commands},
             "toggles": toggles_table(),
             "cameras": list(host.cameras),
             "event_seq": host.events.last_seq,
             "exit_when_stopped": host.config.server.exit_when_stopped,
+            "server_closing": host.closing,
             "role": caller.role.value,
             "client": caller.client_id,
             "lease": {"timeout_s": lease.config.timeout_s, "heartbeat_s": lease.config.heartbeat_s},
