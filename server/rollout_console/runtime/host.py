@@ -36,6 +36,7 @@ __all__ = ["ConsoleHost", "HostInput", "SessionBusy"]
 log = logging.getLogger(__name__)
 
 IDLE_DETAIL = "no session is running; start one"
+_IDLE_READ_S = 0.2  # how often an idle status reads the robot's joints
 
 
 class HostInput(Protocol):
@@ -78,7 +79,7 @@ class ConsoleHost:
         self._closing = False
         self._episodes: dict[str, int] = {}
         self._unsubscribe = self.events.subscribe(self._count_saves)
-        self._idle_robot: tuple[float, dict[str, Any]] = (0.0, {})
+        self._idle_robot: tuple[float, dict[str, Any]] = (float("-inf"), {})
 
     # ------------------------------------------------------------------ state
 
@@ -324,8 +325,13 @@ class ConsoleHost:
         }
 
     def _idle_robot_status(self) -> dict[str, Any]:
+        """Name, id and measured joints, read from the robot at most every ``_IDLE_READ_S`` (many clients poll)."""
         robot = self.hardware.robot
-        joints: dict[str, float] = {}
+        read_at, joints = self._idle_robot
+        now = time.monotonic()
+        if now - read_at < _IDLE_READ_S:
+            return {"name": robot.name, "id": robot.id, "joints": dict(joints)}
+        joints = {}
         if robot.is_connected:
             try:
                 observation = robot.get_observation()
@@ -333,7 +339,8 @@ class ConsoleHost:
                           if name.endswith(".pos") and isinstance(value, (int, float))}
             except Exception as exc:  # a flaky bus must not break the status of an idle server
                 log.debug("idle status: reading the robot failed: %s", exc)
-        return {"name": robot.name, "id": robot.id, "joints": joints}
+        self._idle_robot = (now, joints)
+        return {"name": robot.name, "id": robot.id, "joints": dict(joints)}
 
     async def wait_idle(self, timeout: float) -> bool:
         """Wait (async) until no session runs; True once idle."""
