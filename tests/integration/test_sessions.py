@@ -115,7 +115,7 @@ def test_bad_session_configs_are_refused_with_the_field_named(tmp_path) -> None:
     with live_server(config(*_flags(tmp_path))) as live, live.client() as c:
         _phase_is(c, "autonomous")
         _stop_to_idle(c)
-        post = lambda body: c.post("/api/v1/sessions", json=body)  # noqa: E731
+        post = lambda body: c.post("/api/v1/sessions", json=body)
         assert _issue_locs(post({"robot": {"type": "sim"}})) == [["body", "robot"]]
         assert _issue_locs(post({"loop": {}, "server": {"port": 1}})) == [["body", "loop"], ["body", "server"]]
         assert "fixed by the command line" in post({"pedal": {}}).json()["detail"][0]["msg"]

@@ -17,8 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from .dataset import effective_repo_id, lerobot_home
-from .dataset import DatasetConfig
+from .dataset import DatasetConfig, effective_repo_id, lerobot_home
 from .root import RolloutConsoleConfig
 
 __all__ = [

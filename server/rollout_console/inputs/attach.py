@@ -36,12 +36,14 @@ def attach_inputs(host: InputHost, config: RolloutConsoleConfig, *, pedal_opener
     """The foot pedal when ``--pedal.enabled``; ``pedal_opener`` replaces how its device is opened (tests)."""
     if not config.pedal.enabled:
         return
+    def announce(status: dict[str, Any]) -> None:
+        host.events.publish("pedal", state=status["state"], message=status["message"], fix=status["fix"])
+
     pedal = FootPedal(
         config.pedal,
         submit=lambda name, args=None, source="pedal": host.submit(name, args, source=source),
         phase=lambda: host.phase,
         opener=pedal_opener,
-        on_status=lambda status: host.events.publish("pedal", state=status["state"], message=status["message"],
-                                                     fix=status["fix"]),
+        on_status=announce,
     )
     host.add_input("pedal", pedal)

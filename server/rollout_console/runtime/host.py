@@ -24,10 +24,10 @@ from typing import Any, Protocol
 from ..config import RolloutConsoleConfig
 from ..config.session import data_dir, session_part
 from ..errors import ConsoleError
-from .builder import Hardware, build_hardware, build_session
 from ..protocol.commands import COMMAND_NAMES, CommandOutcome, CommandResult
 from ..protocol.events import Event, EventBus
 from ..protocol.phases import Phase
+from .builder import Hardware, build_hardware, build_session
 from .history import HISTORY_FILE, SessionHistory
 from .session import Session
 
@@ -188,8 +188,9 @@ class ConsoleHost:
                 raise SessionBusy("the server is shutting down")
             if self._starting:
                 raise SessionBusy("a session is starting")
-            if self.session is not None or (self._session is not None and self._pending_first is self._session):
-                raise SessionBusy(f"session {self._session.id} is running; stop it first")
+            running = self.session or self._pending_first
+            if running is not None:
+                raise SessionBusy(f"session {running.id} is running; stop it first")
             self._starting = True
         try:
             session = build_session(config, hub_api=self.hub_api, hardware=self.hardware, events=self.events)
@@ -337,7 +338,7 @@ class ConsoleHost:
                 observation = robot.get_observation()
                 joints = {name: round(float(value), 3) for name, value in observation.items()
                           if name.endswith(".pos") and isinstance(value, (int, float))}
-            except Exception as exc:  # a flaky bus must not break the status of an idle server
+            except Exception as exc:  # noqa: BLE001 -- a flaky bus must not break the status of an idle server
                 log.debug("idle status: reading the robot failed: %s", exc)
         self._idle_robot = (now, joints)
         return {"name": robot.name, "id": robot.id, "joints": dict(joints)}

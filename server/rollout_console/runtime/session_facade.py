@@ -30,7 +30,10 @@ class SessionFacade:
     ctx: TickContext
     strategy: Strategy
     loop: ControlLoop
-    cameras: Mapping[str, CameraSource]  # the Session's property: its robot's cameras
+
+    @property
+    def cameras(self) -> Mapping[str, CameraSource]:  # the Session's: its robot's cameras
+        raise NotImplementedError
 
     def status(self) -> dict[str, Any]:  # the Session implements it
         raise NotImplementedError
