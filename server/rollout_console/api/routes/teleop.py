@@ -75,7 +75,9 @@ def teleop_state(request: Request) -> dict[str, Any]:
     """The leader arm's joints, targets and fingertip, and the handover state."""
     status = request.app.state.status_cache.get()
     if "teleop" not in status:
-        raise HTTPException(404, "this session has no leader arm")
+        idle = status.get("session_id") is None
+        raise HTTPException(404, f"{IDLE_DETAIL} (the leader is read through a session)" if idle
+                            else "this session has no leader arm")
     return status["teleop"]
 
 
