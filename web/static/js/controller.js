@@ -151,14 +151,18 @@ export class Controller extends EventTarget {
    * A page is drawn for one session (its strategy's buttons) or for none (the New session form). When the
    * server's current session is another one, the page reloads to draw the right one, unless the session
    * ended on a server that exits with it (--server.exit_when_stopped) or that is shutting down: then the
-   * page says it ended. Returns true when a reload is under way.
+   * page keeps the session's last state and says it ended. Returns true when the message is not for this
+   * page (a reload is under way, or the idle server's state on a page that stays with its ended session).
    */
   followSession(sessionId, serverClosing = false) {
     const drawnFor = document.body.dataset.sessionId;
     if (drawnFor === undefined || this.reloading) return this.reloading;
     const current = sessionId || '';
     if (current === drawnFor) return false;
-    if (!current && (this.exitWhenStopped || serverClosing)) return false;
+    if (!current && (this.exitWhenStopped || serverClosing)) {
+      this.seenAt = Date.now(); // the server still answers: not stale, only ended
+      return true;
+    }
     this.reloading = true;
     window.location.reload();
     return true;

@@ -165,6 +165,7 @@ export function HealthView(root, controller) {
   const policy = root.querySelector('[data-testid="policy-name"]');
   const latency = root.querySelector('[data-testid="policy-latency"]');
   controller.addEventListener('rc:state', ({ detail }) => {
+    if (!detail.loop || !detail.policy) return; // the idle server's state: no loop, no policy
     hz.textContent = fmt(detail.loop.measured_hz, 1);
     p99.textContent = fmt(detail.loop.lateness_ms.p99, 2);
     overruns.textContent = String(detail.loop.overruns);
