@@ -157,18 +157,23 @@ class StatusPublic(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    session_id: str = Field(description="Changes when the server restarts (clients then resync from seq 0)")
-    strategy: str
+    server_id: str = Field(description="Changes when the server restarts (clients then resync from seq 0)")
+    session_id: str | None = Field(description="The running session; null while idle")
+    strategy: str | None = Field(description="The running session's strategy; null while idle")
     phase: Literal["starting", "autonomous", "paused", "correcting", "stopping", "stopped", "estopped", "error",
-                   "resetting", "awaiting_outcome"]
-    fps: float = Field(description="Policy and recording rate")
-    control_hz: float = Field(description="Command rate: fps x --interpolation_multiplier")
-    elapsed_s: float
-    loop: LoopStatus
+                   "resetting", "awaiting_outcome", "idle"] = Field(
+        description="The session's phase; idle: no session runs (start one with POST /api/v1/sessions)")
+    fps: float | None = Field(description="Policy and recording rate (null while idle)")
+    control_hz: float | None = Field(description="Command rate: fps x --interpolation_multiplier (null while idle)")
+    elapsed_s: float | None
+    loop: LoopStatus | None = Field(description="Control-loop timing (null while idle: no loop runs)")
     robot: RobotStatus
     cameras: dict[str, CameraStatus]
-    policy: PolicyStatus
-    inference: InferenceStatus
+    policy: PolicyStatus | None = Field(description="null while idle")
+    inference: InferenceStatus | None = Field(description="null while idle")
+    last_session: dict[str, object] | None = Field(
+        None, description="While idle: the session that ran last (id, strategy, phase, end_cause, ended_at)")
+    server_closing: bool = Field(False, description="While idle: the server is shutting down (no new session)")
     task: dict[str, object] | None = Field(None, description="Task progress (sim robot only)")
     notice: str | None = Field(None, description="Why the session paused on its own, if it did")
     notice_level: Literal["warning", "error"] | None = Field(

@@ -12,10 +12,10 @@ from pydantic import BaseModel, Field
 
 from ...protocol.commands import COMMAND_NAMES, COMMANDS, CommandResult, args_of
 from ...protocol.toggles import toggles_table
-from ...runtime.session import Session
+from ...runtime.host import ConsoleHost
 from ..access import AccessRefusal, Caller, authorize_command
 from ..client_id import ClientIdHeader, checked_client_id, client_id_openapi
-from ..deps import SessionDep
+from ..deps import HostDep
 from ..outcomes import http_status
 from ..schemas import BODY_RESPONSES, CommandAccepted, ErrorDetail
 
@@ -40,9 +40,13 @@ class CommandsPublic(BaseModel):
 
 
 @router.get("", response_model=CommandsPublic, operation_id="commands-list")
-def list_commands(session: SessionDep) -> CommandsPublic:
-    """Every command with its help text and argument schema, and the toggle table (see docs/api.md)."""
-    have = session.strategy.commands
+def list_commands(host: HostDep) -> CommandsPublic:
+    """Every command with its help text and argument schema, and the toggle table (see docs/api.md).
+
+    ``available`` is for the current session's strategy; while idle only ``estop`` is (it changes nothing).
+    """
+    session = host.session
+    have = set(session.describe().commands) if session is not None else {"estop"}
     data = [CommandInfo(command=name, help=spec.help, args_schema=spec.args.model_json_schema(),
                         available=name in have) for name, spec in COMMANDS.items()]
     return CommandsPublic(data=data, count=len(data), toggles=toggles_table())
@@ -51,7 +55,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     **BODY_RESPONSES,
     202: {"model": CommandAccepted, "description": "Applied; its outcome (a save) is not confirmed yet"},
     403: {"model": ErrorDetail, "description": "Viewers may only send estop"},
-    409: {"model": ErrorDetail, "description": "Not valid in the current phase (the reason is in detail)"},
+    409: {"model": ErrorDetail, "description": "Not valid in the current phase (the reason is in detail); while "
+                                               "idle every command but estop"},
     423: {"model": ErrorDetail, "description": "Another client holds control; detail names the holder"},
     503: {"model": ErrorDetail, "description": "The control loop did not apply the command in time"},
 }
@@ -70,20 +75,20 @@ def to_response(result: CommandResult | AccessRefusal) -> JSONResponse | Command
 
 
 def _make_endpoint(name: str, model: type[BaseModel]) -> Any:
-    async def endpoint(request: Request, session: Session, body: BaseModel | None = None,
+    async def endpoint(request: Request, host: ConsoleHost, body: BaseModel | None = None,
                        x_client_id: str | None = None) -> Any:
         x_client_id = checked_client_id(x_client_id, required=False)
         args = args_of(body)
         source = f"rest:{x_client_id}" if x_client_id else "rest"
         refusal = authorize_command(request.app, Caller(request.state.role, x_client_id), name, source)
-        result = refusal or await session.submit_async(name, args, source=source)
+        result = refusal or await host.submit_async(name, args, source=source)
         return to_response(result)
 
     # Resolved annotations (the module uses postponed annotations, FastAPI needs real types here).
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
-            inspect.Parameter("session", inspect.Parameter.KEYWORD_ONLY, annotation=SessionDep),
+            inspect.Parameter("host", inspect.Parameter.KEYWORD_ONLY, annotation=HostDep),
             inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, default=None,
                               annotation=Annotated[Optional[model], Body()]),  # noqa: UP045
             inspect.Parameter("x_client_id", inspect.Parameter.KEYWORD_ONLY, default=None,
