@@ -1,0 +1,202 @@
+"""rollout_console.client against a real uvicorn server on loopback serving a real session on the sim robot."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+
+import pytest
+import uvicorn
+from helpers import config, free_port, live_server, wait_until
+from rollout_console.api import create_app
+from rollout_console.api.auth import AccessPolicy
+from rollout_console.client import (
+    RESYNC,
+    AsyncConsole,
+    CommandRejected,
+    Console,
+    LeaseHeld,
+    NotFound,
+    StatusPublic,
+    Unauthorized,
+)
+from rollout_console.runtime import build_session
+
+OPERATOR = "operator-token-0123456789abcdef"
+VIEWER = "viewer-token-0123456789abcdefgh"
+
+
+@pytest.fixture(scope="module")
+def server():
+    # a lease that cannot lapse while a loaded machine runs the test (heartbeats every 0.3 s)
+    with live_server(config("--return_duration_s=0.5", "--lease.timeout_s=5", "--lease.heartbeat_s=0.3")) as live:
+        yield live
+
+
+@pytest.fixture
+def console(server):
+    with Console(server.url, name="client-test") as console:
+        console.wait_for("autonomous", timeout=30)
+        yield console
+        if console.status().phase in ("paused", "estopped"):
+            console.resume()
+
+
+def test_status_is_typed(console) -> None:
+    status = console.wait_for("autonomous", until=lambda s: s.loop.measured_hz is not None, timeout=30)
+    assert isinstance(status, StatusPublic) and status.strategy == "base" and status.fps == 30
+    assert len(status.robot.joints) == 6 and set(status.cameras) == {"front", "top"}
+    assert status.policy.name == "scripted_expert" and "pause" in status.available_commands
+    assert console.health().ok and [camera.name for camera in console.cameras()] == ["front", "top"]
+    assert console.config()["strategy"]["type"] == "base"
+
+
+def test_commands_answer_or_raise_a_typed_error(console, server) -> None:
+    paused = console.pause()
+    assert paused.phase == "paused" and not paused.already and not paused.pending
+    assert console.pause().already  # already in effect: accepted, nothing changed
+    with pytest.raises(CommandRejected, match="not available with the base strategy") as rejected:
+        console.takeover()
+    assert rejected.value.status == 409
+    with pytest.raises(CommandRejected) as bad:
+        console.command("pause", speed=3)
+    assert bad.value.status == 422 and bad.value.issues[0]["loc"][-1] == "speed"
+    with pytest.raises(NotFound, match="unknown command"):
+        console.command("teleport")
+    assert console.estop().phase == "estopped" and console.resume().phase == "autonomous"
+    sources = [e.data.get("source") for e in console.recent_events().data if e.kind == "phase_changed"]
+    assert "rest:client-test" in sources  # the name is the client id the server shows
+
+
+def test_wait_for_times_out_naming_the_phase(console) -> None:
+    with pytest.raises(TimeoutError, match="phase paused.*still autonomous"):
+        console.wait_for("paused", timeout=0.3)
+
+
+def test_control_holds_the_lease_heartbeats_and_releases(console, server) -> None:
+    with Console(server.url, name="other") as other, console.control(label="nightly run") as control:
+        assert console.lease()["yours"] and console.lease()["holder"]["label"] == "nightly run"
+        with pytest.raises(LeaseHeld, match="nightly run") as held:
+            other.pause()
+        assert held.value.holder["label"] == "nightly run"
+        # outlive the 5 s lease twice over: only the background heartbeats keep it
+        wait_until(lambda: console.lease()["holder"]["held_s"] > 11, timeout=60, interval=0.2,
+                   message="the lease held past two timeouts")
+        assert control.lost is None and console.lease()["yours"]
+        assert console.pause().phase == "paused"  # the holder commands
+        assert other.estop().phase == "estopped"  # estop always works
+        assert console.resume().phase == "autonomous"
+    assert console.lease()["holder"] is None
+    with Console(server.url, name="first") as first, Console(server.url, name="second") as second:
+        with first.control(label="first"), pytest.raises(LeaseHeld, match="first"):
+            with second.control(label="second"):
+                pass
+        assert second.lease()["holder"] is None  # the first block released it on exit
+
+
+def _serve(app, port: int) -> tuple[uvicorn.Server, threading.Thread]:
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
+                                           timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    wait_until(lambda: server.started, message="uvicorn start")
+    return server, thread
+
+
+def _halt(server: uvicorn.Server, thread: threading.Thread) -> None:
+    server.should_exit = True
+    thread.join(timeout=20)
+    assert not thread.is_alive()
+
+
+def test_events_resync_after_a_reconnect_and_from_scratch_after_a_restart() -> None:
+    port = free_port()
+    first = build_session(config("--return_to_initial_position=false"))
+    first.start()
+    second = build_session(config("--return_to_initial_position=false"))
+    events: list = []
+    seen_restart = threading.Event()
+
+    def listen(console: Console, since: int) -> None:
+        for event in console.events(since=since):
+            events.append(event)
+            if event.kind == RESYNC:
+                seen_restart.set()
+            if event.data.get("source") == "after-restart" and event.kind == "phase_changed":
+                return
+
+    try:
+        wait_until(lambda: first.phase.value == "autonomous", message="autonomous")
+        running = _serve(create_app(first.config, first, start_session=False), port)
+        console = Console(f"http://127.0.0.1:{port}")
+        since = console.status().event_seq
+        listener = threading.Thread(target=listen, args=(console, since), daemon=True)
+        listener.start()
+        console.pause()
+        wait_until(lambda: [e for e in events if e.kind == "phase_changed"], message="an event")
+        _halt(*running)  # the socket drops; what happens now is replayed on reconnect
+        first.submit("resume", source="while-away")
+        first.submit("pause", source="while-away")
+        running = _serve(create_app(first.config, first, start_session=False), port)
+        wait_until(lambda: len([e for e in events if e.data.get("source") == "while-away"]) >= 4,
+                   message="the missed events replayed")
+        seqs = [e.seq for e in events]
+        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), "in order, none twice"
+        _halt(*running)
+        second.start()  # a new server process: its own session id, numbering from 1
+        wait_until(lambda: second.phase.value == "autonomous", message="the second server")
+        running = _serve(create_app(second.config, second, start_session=False), port)
+        wait_until(seen_restart.is_set, message="the resync notice")
+        second.submit("pause", source="after-restart")
+        listener.join(timeout=30)
+        assert not listener.is_alive()
+        notice = next(e for e in events if e.kind == RESYNC)
+        assert notice.data["reason"] == "server_restarted"
+        after = events[events.index(notice) + 1:]
+        assert after[0].seq == 1 and after[0].kind == "session_started"  # from scratch: the new server's first
+        assert after[-1].data.get("source") == "after-restart"
+        _halt(*running)
+        console.close()
+    finally:
+        first.shutdown(timeout=30)
+        second.shutdown(timeout=30)
+
+
+def test_tokens_and_roles_are_typed_errors() -> None:
+    def lan(port: int) -> AccessPolicy:
+        return AccessPolicy.from_host("0.0.0.0", port, env={"ROLLOUT_CONSOLE_TOKEN": OPERATOR,
+                                                            "ROLLOUT_CONSOLE_VIEWER_TOKEN": VIEWER})
+
+    with live_server(config("--return_to_initial_position=false"), access=lan) as live:
+        with Console(live.url) as anonymous, pytest.raises(Unauthorized) as denied:
+            anonymous.status()
+        assert denied.value.status == 401
+        with Console(live.url, token=VIEWER) as viewer:
+            assert viewer.status().strategy == "base"
+            with pytest.raises(Unauthorized, match="viewer") as refused:
+                viewer.pause()
+            assert refused.value.status == 403 and viewer.estop().phase == "estopped"
+        with Console(live.url, token=OPERATOR) as operator:
+            assert operator.resume().phase == "autonomous"
+            event = next(operator.events(since=0))  # the token also opens the WebSocket
+            assert event.seq >= 1
+
+
+def test_async_console_has_the_same_surface(server) -> None:
+    async def scenario() -> None:
+        async with AsyncConsole(server.url, name="async-test") as console:
+            status = await console.wait_for("autonomous", timeout=30)
+            assert status.strategy == "base"
+            stream = console.events(since=status.event_seq, kinds={"phase_changed"})
+            async with console.control(label="async run"):
+                assert (await console.lease())["yours"]
+                assert (await console.pause()).phase == "paused"
+                event = await asyncio.wait_for(anext(stream), 30)
+                assert event.kind == "phase_changed" and event.data["phase"] == "paused"
+                with pytest.raises(CommandRejected):
+                    await console.takeover()
+                assert (await console.resume()).phase == "autonomous"
+            assert (await console.lease())["holder"] is None
+            await stream.aclose()
+
+    asyncio.run(scenario())
