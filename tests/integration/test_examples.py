@@ -99,3 +99,21 @@ def test_walkthrough_runs_top_to_bottom(tmp_path) -> None:
         assert "video:" in done.stdout
         with Console(live.url) as console:
             assert console.episodes()[0].outcome == "failure"
+
+
+def test_the_dozen_line_campaign_in_the_docs_runs(tmp_path) -> None:
+    text = (REPO / "docs" / "scripting.md").read_text()
+    block = text.split("<!-- dagger-campaign", 1)[1].split("```python\n", 1)[1].split("```", 1)[0]
+    assert len([line for line in block.splitlines() if line.strip()]) <= 16, "keep the docs' campaign short"
+    hub = FakeHub()
+    root = tmp_path / "docs-campaign"
+    with live_server(config(*_dagger_flags(root)), hub_api=hub) as live:
+        code = block.replace("http://127.0.0.1:8000", live.url).replace("range(20)", "range(2)")
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300, cwd=REPO)
+        assert done.returncode == 0, done.stderr
+        with Console(live.url) as console:
+            episodes = console.episodes()
+            assert len(episodes) == 2 and {e.outcome for e in episodes} <= {"success", "failure"}
+            console.wait_for(until=lambda s: s.upload.uploaded_episodes == 2, timeout=120)
+    assert any(path.startswith("data/") for path in hub.committed)
+    assert verify_dataset(root).ok
