@@ -60,9 +60,9 @@ def _add_arguments(parser: argparse.ArgumentParser, model: type[BaseModel]) -> N
     """One ``--option`` per field of the command's argument model (the server's own table)."""
     for field_name, info in model.model_fields.items():
         choices = _choices(info.annotation)
+        typed: dict[str, Any] = {"choices": choices} if choices else {"type": _scalar(info.annotation)}
         parser.add_argument(f"--{field_name}", dest=f"arg_{field_name}", required=info.is_required(),
-                            choices=choices, type=None if choices else _scalar(info.annotation),
-                            help=info.description)
+                            help=info.description, **typed)
 
 
 def build_parser(prog: str = "rollout-ctl") -> argparse.ArgumentParser:
@@ -199,10 +199,13 @@ class _Output:
         if self.as_json:
             self._print(status.model_dump_json())
             return
-        lines = [f"phase      {status.phase}", f"strategy   {status.strategy}", f"session    {status.session_id}",
-                 f"loop       {status.loop.measured_hz} Hz, {status.loop.overruns} overruns",
-                 f"policy     {status.policy.name}",
-                 f"commands   {', '.join(status.available_commands)}"]
+        lines = [f"phase      {status.phase}", f"strategy   {status.strategy}", f"session    {status.session_id}"]
+        loop, policy = getattr(status, "loop", None), getattr(status, "policy", None)  # null while idle
+        if loop is not None:
+            lines.append(f"loop       {loop.measured_hz} Hz, {loop.overruns} overruns")
+        if policy is not None:
+            lines.append(f"policy     {policy.name}")
+        lines.append(f"commands   {', '.join(status.available_commands) or '-'}")
         if status.recording is not None:
             lines.append(f"recording  {status.recording.state}, episode {status.recording.episode_index}, "
                          f"{status.recording.frames} frames, {status.recording.episodes} saved")
