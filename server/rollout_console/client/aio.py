@@ -19,14 +19,14 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 from websockets.asyncio.client import connect
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 
 from ..protocol.episodes import EpisodePublic, EpisodesPublic
 from ..protocol.evaluation import EvaluationPublic
 from ..protocol.messages import EventPublic, EventsPublic
 from ..protocol.replies import Health
 from ..protocol.status import CameraInfo, StatusPublic
-from .console import _refused
+from .console import _handshake_refused, _refused
 from .errors import ConsoleError, LeaseHeld, Unreachable
 from .lease import LeaseKeeper, heartbeat_period
 from .stream import Backoff, EventCursor
@@ -249,16 +249,16 @@ class AsyncConsole:
                             yield event
                 if not reconnect:
                     return
-            except InvalidHandshake as exc:
-                raise Unreachable(f"{url.split('?')[0]}: the WebSocket handshake failed: {exc}") from exc
+            except InvalidStatus as exc:  # an HTTP answer instead of a WebSocket: refused, not down
+                raise _handshake_refused(url, exc.response.status_code) from exc
             except ConnectionClosed as exc:
                 if exc.rcvd is not None and exc.rcvd.code == 1008:
                     raise _refused(exc.rcvd.reason) from exc
                 if not reconnect:
                     return
-            except (OSError, TimeoutError) as exc:
+            except (InvalidHandshake, OSError, TimeoutError) as exc:  # down or restarting: try again
                 if not reconnect:
-                    raise Unreachable(f"{self.url}: {exc}") from exc
+                    raise Unreachable(f"{self.url}: {exc or type(exc).__name__}") from exc
             await asyncio.sleep(backoff.next())
 
     @contextlib.asynccontextmanager

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
-from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
 from websockets.sync.client import connect
 
 from ..protocol.episodes import EpisodePublic, EpisodesPublic
@@ -30,7 +30,7 @@ from ..protocol.evaluation import EvaluationPublic
 from ..protocol.messages import EventPublic, EventsPublic
 from ..protocol.replies import Health
 from ..protocol.status import CameraInfo, StatusPublic
-from .errors import ConsoleError, LeaseHeld, Unreachable
+from .errors import BadRequest, ConsoleError, LeaseHeld, Unauthorized, Unreachable
 from .lease import LeaseKeeper, heartbeat_period
 from .stream import Backoff, EventCursor
 from .wait import PhaseWanted, phase_matcher, timeout_message
@@ -271,16 +271,16 @@ class Console:
                             yield event
                 if not reconnect:
                     return
-            except InvalidHandshake as exc:
-                raise Unreachable(f"{url.split('?')[0]}: the WebSocket handshake failed: {exc}") from exc
+            except InvalidStatus as exc:  # an HTTP answer instead of a WebSocket: refused, not down
+                raise _handshake_refused(url, exc.response.status_code) from exc
             except ConnectionClosed as exc:
                 if exc.rcvd is not None and exc.rcvd.code == 1008:
                     raise _refused(exc.rcvd.reason) from exc
                 if not reconnect:
                     return
-            except (OSError, TimeoutError) as exc:
+            except (InvalidHandshake, OSError, TimeoutError) as exc:  # down or restarting: try again
                 if not reconnect:
-                    raise Unreachable(f"{self.url}: {exc}") from exc
+                    raise Unreachable(f"{self.url}: {exc or type(exc).__name__}") from exc
             time.sleep(backoff.next())
 
     @contextlib.contextmanager
@@ -363,9 +363,14 @@ def _with_holder(error: ConsoleError, console: Console) -> ConsoleError:
     return error
 
 
-def _refused(reason: str) -> ConsoleError:
-    from .errors import BadRequest, Unauthorized
+def _handshake_refused(url: str, status: int) -> ConsoleError:
+    where = url.split("?")[0]
+    if status in (401, 403):
+        return Unauthorized(f"{where}: the WebSocket was refused (HTTP {status})", status=status)
+    return Unreachable(f"{where}: the WebSocket handshake was answered with HTTP {status}", status=status)
 
+
+def _refused(reason: str) -> ConsoleError:
     if reason.startswith("?client="):
         return BadRequest(f"the WebSocket refused the client id: {reason}", status=400)
     return Unauthorized(f"the WebSocket was refused: {reason}", status=401)
