@@ -200,3 +200,29 @@ def test_async_console_has_the_same_surface(server) -> None:
             await stream.aclose()
 
     asyncio.run(scenario())
+
+
+def test_an_operator_labelled_evaluation_through_the_client(tmp_path) -> None:
+    flags = ["--strategy.type=episodic", "--strategy.outcome_from=operator",
+             '--strategy.policies=[{type: scripted, name: A}, {type: scripted, name: B}]',
+             "--strategy.num_episodes=2", "--strategy.episode_time_s=60", "--strategy.reset_time_s=60",
+             f"--strategy.output_dir={tmp_path}", "--return_duration_s=0.3"]
+    with live_server(config(*flags)) as live, Console(live.url, name="evaluator") as console:
+        with pytest.raises(NotFound):
+            console.episodes()  # this evaluation records no dataset
+        for outcome in ("success", "failure"):
+            console.wait_for("resetting", timeout=60)
+            console.end_reset()
+            console.wait_for("autonomous", timeout=60)
+            assert console.end_episode().phase == "awaiting_outcome"
+            with pytest.raises(CommandRejected) as missing:
+                console.save()  # the outcome is required now: 422 naming it
+            assert missing.value.status == 422
+            console.save(outcome=outcome)
+        report = console.wait_for(until=lambda s: s.evaluation["finished"], timeout=60)
+        results = console.evaluation()
+        assert results.finished_episodes == 2 and [e["outcome"] for e in results.episodes] == ["success", "failure"]
+        assert sorted(p.name for p in results.policies) == ["A", "B"] and results.comparison.summary
+        assert report.evaluation["of"] == 2  # fields the model does not declare are kept (forward compatible)
+        console.exclude(1, "cube fell off the table")
+        assert console.evaluation().episodes[0]["exclude_reason"] == "cube fell off the table"

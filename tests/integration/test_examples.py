@@ -96,7 +96,8 @@ def test_walkthrough_runs_top_to_bottom(tmp_path) -> None:
         done = _run("walkthrough.py", live.url)
         assert done.returncode == 0, done.stderr + done.stdout
         assert "rejected:" in done.stdout and "the other client is told who holds control: walkthrough" in done.stdout
-        assert "video:" in done.stdout
+        video = Path(done.stdout.split("video: ", 1)[1].split()[0])
+        assert video.read_bytes()[4:8] == b"ftyp", "an MP4"
         with Console(live.url) as console:
             assert console.episodes()[0].outcome == "failure"
 
