@@ -28,8 +28,8 @@ import numpy as np
 from evdev import ecodes
 from rollout_console.config.inputs import PedalConfig
 from rollout_console.inputs import FootPedal, MemoryPedalDevice, MemoryPedalOpener
-from rollout_console.runtime.commands import CommandResult
-from rollout_console.runtime.phases import Phase
+from rollout_console.protocol.commands import CommandResult
+from rollout_console.protocol.phases import Phase
 
 
 def _percentile(values: list[float], q: float) -> float:

@@ -34,7 +34,8 @@ from rollout_console.config import load_config
 from rollout_console.config.policy import FlowPolicyConfig, RemotePolicyConfig
 from rollout_console.features import FeatureLayout
 from rollout_console.inference.rtc import QueueDryError
-from rollout_console.runtime import Phase, build_session
+from rollout_console.protocol.phases import Phase
+from rollout_console.runtime import build_session
 
 from benchmarks.common import header, pct, row
 

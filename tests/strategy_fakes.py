@@ -11,7 +11,7 @@ from rollout_console.config import load_config
 from rollout_console.features import FeatureLayout
 from rollout_console.hardware.sim.kinematics import HOME, JOINT_NAMES
 from rollout_console.recording import EpisodeInfo
-from rollout_console.runtime.events import EventBus
+from rollout_console.protocol.events import EventBus
 from rollout_console.strategies.context import TickContext
 
 KEYS = tuple(f"{j}.pos" for j in JOINT_NAMES)

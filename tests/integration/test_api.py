@@ -56,7 +56,8 @@ def test_status_has_every_documented_field(client) -> None:
 def test_every_command_path(client, console) -> None:
     # the wire contract of an applied command, byte for byte; behaviour below goes through the client
     ok = client.post("/api/v1/commands/pause")
-    assert ok.status_code == 200 and ok.json() == {"accepted": True, "phase": "paused", "detail": None}
+    assert ok.status_code == 200 and ok.json() == {"accepted": True, "phase": "paused", "detail": None,
+                                                "outcome": "applied"}
     assert console.pause().detail == "already paused"
     assert console.resume().phase == "autonomous"
     for name in ("takeover", "handback", "mark", "save", "discard", "upload"):

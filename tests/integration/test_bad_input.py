@@ -233,6 +233,7 @@ def test_websocket_command_arguments_are_validated_exactly_as_rest(server, clien
             ws.send(json.dumps({"type": "command", "name": name, "id": "c", "args": args}))
             ack = _next(ws, "ack")
             assert ack["accepted"] is False and ack["status"] == 422 and ack["error"] == "bad_args", ack
+            assert ack["outcome"] == "bad_args"
             assert ack["errors"][0]["loc"][0] == "args"
             rest = client.post(f"/api/v1/commands/{name}", json=args)
             assert rest.status_code == 422, (args, rest.text)

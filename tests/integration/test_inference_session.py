@@ -6,7 +6,8 @@ import subprocess
 import sys
 
 from helpers import config, wait_until
-from rollout_console.runtime import Phase, build_session
+from rollout_console.protocol.phases import Phase
+from rollout_console.runtime import build_session
 
 
 def test_rtc_keeps_a_slow_policy_fed_without_starving() -> None:

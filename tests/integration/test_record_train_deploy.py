@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from helpers import config, dataset_flags, wait_until
-from rollout_console.runtime import Phase, build_session
+from rollout_console.protocol.phases import Phase
+from rollout_console.runtime import build_session
 
 
 @pytest.mark.slow

@@ -17,7 +17,8 @@ from helpers import config, dataset_flags, live_server, wait_until
 from remote_fakes.fault_proxy import FaultProxy
 from remote_fakes.processes import openpi_like, serve_policy
 from rollout_console.errors import ConfigError
-from rollout_console.runtime import Phase, build_session
+from rollout_console.protocol.phases import Phase
+from rollout_console.runtime import build_session
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 

@@ -47,15 +47,17 @@ def test_command_ack_and_events_in_order(server) -> None:
         seen: list[dict] = []
         _receive_until(ws, lambda m: seen.append(m) or m["type"] == "ack")
         ack = seen[-1]
-        assert ack == {"type": "ack", "id": "a1", "accepted": True, "status": 200, "phase": "paused", "detail": None}
+        assert ack == {"type": "ack", "id": "a1", "accepted": True, "status": 200, "outcome": "applied",
+                       "phase": "paused", "detail": None}
         event = next(m for m in seen if m["type"] == "event" and m["kind"] == "phase_changed")
         assert event["data"]["phase"] == "paused" and event["data"]["source"] == "ws" and event["seq"] > 0
         ws.send(json.dumps({"type": "command", "name": "takeover", "id": 7}))
         refused = _receive_until(ws, lambda m: m["type"] == "ack")
         assert refused["id"] == 7 and refused["accepted"] is False and refused["status"] == 409
+        assert refused["outcome"] == "invalid_now"
         ws.send(json.dumps({"type": "command", "name": "warp", "id": "x"}))
         unknown = _receive_until(ws, lambda m: m["type"] == "ack")
-        assert unknown["accepted"] is False and unknown["status"] == 404
+        assert unknown["accepted"] is False and unknown["status"] == 404 and unknown["outcome"] == "unknown"
         ws.send(json.dumps({"type": "command", "name": "resume", "id": "a2"}))
         assert _receive_until(ws, lambda m: m["type"] == "ack")["phase"] == "autonomous"
 

@@ -13,10 +13,10 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.middleware.base import RequestResponseEndpoint
 
-from ..runtime.commands import CommandResult
 from ..runtime.session import Session
 from .auth import QUERY_PARAM, AccessPolicy, Role
 from .lease import OperatorLease, client_id_problem
+from .outcomes import AccessRefusal
 
 __all__ = ["Caller", "admit_websocket", "authorize_command", "install_access_middleware"]
 
@@ -89,7 +89,7 @@ async def admit_websocket(websocket: WebSocket) -> Caller | None:
     return Caller(decision.role, client_id)
 
 
-def authorize_command(app: Any, caller: Caller, name: str, source: str) -> CommandResult | None:
+def authorize_command(app: Any, caller: Caller, name: str, source: str) -> AccessRefusal | None:
     """None when the command may go to the session; otherwise the refusal (403 viewer, 423 lease)."""
     lease: OperatorLease = app.state.lease
     session: Session = app.state.session
@@ -97,4 +97,4 @@ def authorize_command(app: Any, caller: Caller, name: str, source: str) -> Comma
     if verdict.allowed:
         return None
     status = 403 if caller.role is not Role.OPERATOR else 423
-    return CommandResult(False, session.phase, verdict.reason, status=status)
+    return AccessRefusal(status, session.phase, verdict.reason)

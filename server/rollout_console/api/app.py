@@ -15,7 +15,7 @@ from .. import __version__
 from ..config import RolloutConsoleConfig
 from ..inputs import FootPedal
 from ..runtime.builder import build_session
-from ..runtime.phases import MOVING
+from ..protocol.phases import MOVING
 from ..runtime.session import Session
 from .access import install_access_middleware
 from .auth import AccessPolicy

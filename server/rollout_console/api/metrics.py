@@ -29,8 +29,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, H
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, InfoMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from ..runtime.events import Event
-from ..runtime.phases import Phase
+from ..protocol.events import Event
+from ..protocol.phases import Phase
 
 __all__ = ["LATENESS_BUCKETS", "SessionMetrics", "install_metrics"]
 

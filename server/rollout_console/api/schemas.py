@@ -4,8 +4,7 @@ the API-only pieces (request bodies, the responses every body route can give).""
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
-
+from ..protocol.commands import EmptyBody  # the argument models live in the command table
 from ..protocol.episodes import EpisodePublic, EpisodesPublic
 from ..protocol.messages import EventPublic, EventsPublic
 from ..protocol.replies import CommandAccepted, ErrorDetail, Health, ValidationIssue, ValidationProblem
@@ -64,9 +63,3 @@ BODY_RESPONSES: dict[int | str, dict[str, object]] = {
           "description": "Malformed body: not JSON, non-finite numbers, nested too deeply, or not the model"},
 }
 """Responses every route with a JSON body can give before it runs."""
-
-
-class EmptyBody(BaseModel):
-    """Commands without arguments accept an empty JSON object (or no body)."""
-
-    model_config = ConfigDict(extra="forbid")

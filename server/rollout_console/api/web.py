@@ -10,8 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from .. import __version__
-from ..runtime.commands import COMMAND_NAMES
-from .routes.commands import COMMAND_HELP
+from ..protocol.commands import COMMAND_NAMES, COMMANDS
 
 __all__ = ["router", "web_dir"]
 
@@ -37,7 +36,7 @@ def _context(session: Any) -> dict[str, Any]:
         "strategy": session.strategy.name,
         "cameras": list(session.cameras),
         "commands": [c for c in COMMAND_NAMES if c in session.strategy.commands],
-        "command_help": COMMAND_HELP,
+        "command_help": {name: spec.help for name, spec in COMMANDS.items()},
         "joints": list(session.ctx.layout.state_names),
         "recording": session.recording is not None,
         "leader_limits": limits or {},

@@ -2,9 +2,10 @@
 
 Each pedal is a toggle that this module owns: ``pause_resume`` sends ``pause`` while the robot moves under
 the policy and ``resume`` while paused; ``takeover_handback`` sends ``takeover`` while paused and
-``handback`` while correcting; ``upload`` sends ``upload``. The toggle is resolved from the phase at the
-moment of the press, so the session only ever receives explicit, idempotent-safe commands. The pedal never
-clears an estop (``resume`` does that in the session); it says so instead.
+``handback`` while correcting; ``upload`` sends ``upload``. The table is ``protocol.toggles.TOGGLES``, the
+same one the page's hotkeys use. The toggle is resolved from the phase at the moment of the press, so the
+session only ever receives explicit, idempotent-safe commands. The pedal never clears an estop (``resume``
+does that in the session); it says so instead.
 
 Only key-down (value 1) acts; auto-repeat (2) and key-up (0) are counted and ignored. Every press ends
 in the log, the counters and ``status()["last_event"]``: nothing is dropped silently.
@@ -26,8 +27,9 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from ..config.inputs import PedalConfig
-from ..runtime.commands import CommandResult
-from ..runtime.phases import Phase
+from ..protocol.commands import CommandResult
+from ..protocol.phases import Phase
+from ..protocol.toggles import TOGGLES
 from .device import DeviceOpener, EvdevPedalDevice, PedalDevice
 
 if TYPE_CHECKING:
@@ -62,31 +64,14 @@ class PedalDecision:
 _ESTOP_REASON = "estop is active; the pedal never clears an estop: reset it from the console page"
 _OVER = "the session is {phase}; the pedal has nothing to do"
 
-_TOGGLES: dict[str, dict[Phase, str]] = {
-    # Correcting + pause asks the strategy to freeze the arm; it may refuse, and the refusal is reported.
-    "pause_resume": {P.STARTING: "pause", P.AUTONOMOUS: "pause", P.CORRECTING: "pause", P.PAUSED: "resume",
-                     P.RESETTING: "end_reset"},  # episodic: the scene is back, start the next episode
-    # Autonomous + takeover is submitted so a strategy that allows a direct intervention can accept it.
-    "takeover_handback": {P.AUTONOMOUS: "takeover", P.PAUSED: "takeover", P.CORRECTING: "handback"},
-    # Upload never moves the robot: it is submitted in every phase and the session decides.
-    "upload": {phase: "upload" for phase in Phase},
-}
-
-
-_OUTCOMES: dict[str, str] = {"pause_resume": "success", "takeover_handback": "failure", "upload": "unknown"}
-"""Episodic, while an episode awaits its outcome: each pedal labels it (hands stay on the robot)."""
-
-
 def decide(action: str, phase: Phase | str) -> PedalDecision:
-    """The explicit command a pedal toggle stands for in ``phase`` (pure; the tables above are the spec)."""
+    """The explicit command a pedal toggle stands for in ``phase`` (pure; ``protocol.toggles`` is the spec)."""
     phase = Phase(phase)
-    if phase is P.ESTOPPED and action != "upload":
+    step = TOGGLES[action].step(phase)
+    if step is not None:
+        return PedalDecision(step.command, args=dict(step.args) or None)
+    if phase is P.ESTOPPED:
         return PedalDecision(None, _ESTOP_REASON)
-    if phase is P.AWAITING_OUTCOME and action in _OUTCOMES:
-        return PedalDecision("save", args={"outcome": _OUTCOMES[action]})
-    command = _TOGGLES[action].get(phase)
-    if command is not None:
-        return PedalDecision(command)
     if phase in (P.STOPPING, P.STOPPED, P.ERROR):
         return PedalDecision(None, _OVER.format(phase=phase.value))
     return PedalDecision(None, f"{action} does nothing while {phase.value}")

@@ -39,6 +39,7 @@ class CommandAccepted(WireModel):
     accepted: Literal[True] = True
     phase: str = Field(description="Phase after the command was applied")
     detail: str | None = Field(None, description="Set when the command changed nothing (already in effect)")
+    outcome: str = Field("applied", description="What became of the command: applied, already or pending")
 
 
 class LeaseAnswer(WireModel):

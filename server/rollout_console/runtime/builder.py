@@ -16,7 +16,7 @@ from ..inference.interpolator import ActionInterpolator
 from ..strategies import make_strategy
 from ..strategies.context import TickContext
 from ..strategies.recording import open_recording
-from .events import EventBus
+from ..protocol.events import EventBus
 from .session import Session
 
 __all__ = ["build_session"]

@@ -23,10 +23,10 @@ from ..errors import CommandRejected, HardwareError
 from ..hardware.protocols import CameraSource
 from ..strategies.base import Strategy
 from ..strategies.context import TickContext
-from .commands import COMMAND_NAMES, Command, CommandResult
+from ..protocol.commands import COMMAND_NAMES, Command, CommandOutcome, CommandResult
 from .control_loop import ControlLoop
-from .events import EventBus
-from .phases import Phase
+from ..protocol.events import EventBus
+from ..protocol.phases import Phase
 from .timing import TickTiming
 
 __all__ = ["Session"]
@@ -278,11 +278,12 @@ class Session:
                       source: str = "api") -> concurrent.futures.Future[CommandResult]:
         future: concurrent.futures.Future[CommandResult] = concurrent.futures.Future()
         if name not in COMMAND_NAMES:
-            future.set_result(CommandResult(False, self.ctx.phase, f"unknown command {name!r}", status=404))
+            future.set_result(CommandResult.refused(self.ctx.phase, f"unknown command {name!r}",
+                                                    CommandOutcome.UNKNOWN))
             return future
         if self._finished.is_set() or not self._started:
             reason = "the session has stopped" if self._finished.is_set() else "the session has not started"
-            future.set_result(CommandResult(False, self.ctx.phase, reason, status=409))
+            future.set_result(CommandResult.refused(self.ctx.phase, reason))
             return future
         self._commands.put((Command(name, dict(args or {}), source), future))
         return future
@@ -292,13 +293,13 @@ class Session:
         if future.cancel():  # not applied yet: it never will be
             detail = f"{name} was not applied: the control loop did not respond within {wait:g} s"
             self.events.publish("command", name=name, accepted=False, detail=detail, source="session")
-            return CommandResult(False, self.ctx.phase, detail, status=503)
+            return CommandResult.refused(self.ctx.phase, detail, CommandOutcome.TIMED_OUT)
         # applied, but its acknowledgement is still pending (a save waiting to be durable)
         try:
             return future.result(self.config.loop.ack_timeout_s)
         except concurrent.futures.TimeoutError:
             return CommandResult(True, self.ctx.phase, f"{name} is still in progress; watch the events for the "
-                                 "outcome", status=202)
+                                 "outcome", CommandOutcome.PENDING)
 
     def _drain_commands(self, reason: str) -> None:
         while True:
@@ -307,7 +308,7 @@ class Session:
             except queue.Empty:
                 return
             if future.set_running_or_notify_cancel():
-                future.set_result(CommandResult(False, self.ctx.phase, reason, status=409))
+                future.set_result(CommandResult.refused(self.ctx.phase, reason))
 
     def _apply_commands(self) -> None:
         while True:
@@ -321,7 +322,8 @@ class Session:
                 outcome = self.strategy.handle(self.ctx, command)
             except Exception as exc:
                 log.exception("command %s failed", command.name)
-                outcome = CommandResult(False, self.ctx.phase, f"{command.name} failed: {exc}", status=409)
+                outcome = CommandResult.refused(self.ctx.phase, f"{command.name} failed: {exc}",
+                                                CommandOutcome.FAILED)
             if isinstance(outcome, concurrent.futures.Future):
                 # applied now, acknowledged later (a save is acknowledged once the episode is durable)
                 outcome.add_done_callback(lambda done, c=command, f=future: self._finish(c, f, self._deferred(c, done)))
@@ -332,7 +334,7 @@ class Session:
         try:
             return done.result()
         except Exception as exc:
-            return CommandResult(False, self.ctx.phase, f"{command.name} failed: {exc}", status=500)
+            return CommandResult.refused(self.ctx.phase, f"{command.name} failed: {exc}", CommandOutcome.FAILED)
 
     def _finish(self, command: Command, future: concurrent.futures.Future[CommandResult],
                 result: CommandResult) -> None:

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ..runtime.commands import Command, CommandResult
-from ..runtime.phases import MOVING, Phase
+from ..protocol.commands import Command, CommandOutcome, CommandResult
+from ..protocol.phases import MOVING, Phase
 from . import steps
 from .context import TickContext
 from .recording import Recording
@@ -90,7 +90,7 @@ class Strategy:
             return CommandResult(True, ctx.phase, reason)
         already = ALREADY.get((ctx.phase, command.name))
         if already:
-            return CommandResult(True, ctx.phase, already)
+            return CommandResult(True, ctx.phase, already, CommandOutcome.ALREADY)
         target = self.transitions.get((ctx.phase, command.name))
         if target is None:
             return self.reject(ctx, self.why_not(ctx, command))
@@ -103,7 +103,7 @@ class Strategy:
 
     @staticmethod
     def reject(ctx: TickContext, reason: str) -> CommandResult:
-        return CommandResult(False, ctx.phase, reason, status=409)
+        return CommandResult.refused(ctx.phase, reason)
 
     def why_not(self, ctx: TickContext, command: Command) -> str:
         valid = sorted({phase.value for phase, name in self.transitions if name == command.name})

@@ -13,8 +13,8 @@ from ..features import FeatureLayout
 from ..hardware.thread_safe import ThreadSafeRobot
 from ..inference.base import InferenceEngine
 from ..inference.interpolator import ActionInterpolator
-from ..runtime.events import EventBus
-from ..runtime.phases import Phase
+from ..protocol.events import EventBus
+from ..protocol.phases import Phase
 
 __all__ = ["TickContext"]
 

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 
 from ..config import DaggerStrategyConfig
-from ..runtime.commands import Command, CommandResult
-from ..runtime.phases import Phase
+from ..protocol.commands import Command, CommandOutcome, CommandResult
+from ..protocol.phases import Phase
 from . import steps
 from .base import COMMON_TRANSITIONS, Strategy
 from .context import TickContext
@@ -76,7 +76,7 @@ class DaggerStrategy(Strategy):
 
     def handle(self, ctx: TickContext, command: Command) -> CommandResult | Future[CommandResult]:
         if ctx.phase is P.CORRECTING and command.name == "takeover":
-            return CommandResult(True, ctx.phase, "already correcting")
+            return CommandResult(True, ctx.phase, "already correcting", CommandOutcome.ALREADY)
         return super().handle(ctx, command)
 
     def veto(self, ctx: TickContext, command: Command, target: Phase) -> str | None:
@@ -194,7 +194,7 @@ class DaggerStrategy(Strategy):
     def _save(self, ctx: TickContext, command: Command) -> CommandResult | Future[CommandResult]:
         extra = outcome_extra(command)
         if isinstance(extra, str):
-            return CommandResult(False, ctx.phase, extra, status=422)
+            return CommandResult.refused(ctx.phase, extra, CommandOutcome.BAD_ARGS)
         if self.mode == "corrections":
             if ctx.phase is not P.CORRECTING:
                 return self.reject(ctx, "each correction is one episode: save while correcting (or hand back)")

@@ -24,8 +24,8 @@ from ..evaluation.assignment import balanced_assignment
 from ..evaluation.detector import SuccessDetector
 from ..evaluation.results import HIDDEN_POLICY, EpisodeRecord, EvaluationBook
 from ..evaluation.writer import ResultsWriter
-from ..runtime.commands import Command, CommandResult
-from ..runtime.phases import Phase
+from ..protocol.commands import Command, CommandOutcome, CommandResult
+from ..protocol.phases import Phase
 from . import steps
 from .base import Strategy
 from .context import TickContext
@@ -152,7 +152,7 @@ class EpisodicStrategy(Strategy):
     def _save(self, ctx: TickContext, command: Command) -> CommandResult:
         extra = outcome_extra(command)
         if isinstance(extra, str):
-            return CommandResult(False, ctx.phase, extra, status=422)
+            return CommandResult.refused(ctx.phase, extra, CommandOutcome.BAD_ARGS)
         outcome = extra.get("outcome")
         if self.episode_open:
             self._end_episode(ctx, "ended by the operator", operator_outcome=outcome)
@@ -160,7 +160,8 @@ class EpisodicStrategy(Strategy):
         if ctx.phase is not P.AWAITING_OUTCOME or self.record is None:
             return self.reject(ctx, f"no episode awaits an outcome (the session is {ctx.phase.value})")
         if outcome is None:
-            return CommandResult(False, ctx.phase, "give the outcome: success, failure or unknown", status=422)
+            return CommandResult.refused(ctx.phase, "give the outcome: success, failure or unknown",
+                                         CommandOutcome.BAD_ARGS)
         episode = self.record.episode
         self._conclude(ctx, outcome, self._operator_source(outcome))
         return CommandResult(True, ctx.phase, f"episode {episode}: {outcome}")
@@ -188,7 +189,8 @@ class EpisodicStrategy(Strategy):
     def _exclude(self, ctx: TickContext, command: Command) -> CommandResult:
         episode, reason = command.args.get("episode"), command.args.get("reason")
         if not isinstance(episode, int) or isinstance(episode, bool) or not isinstance(reason, str) or not reason.strip():
-            return CommandResult(False, ctx.phase, "exclude takes {'episode': <number>, 'reason': <text>}", status=422)
+            return CommandResult.refused(ctx.phase, "exclude takes {'episode': <number>, 'reason': <text>}",
+                                         CommandOutcome.BAD_ARGS)
         excluded = self.book.exclude(episode, reason.strip())
         if isinstance(excluded, str):
             return self.reject(ctx, excluded)

@@ -14,8 +14,8 @@ import numpy as np
 from ..config import HighlightStrategyConfig
 from ..features import IMAGE_PREFIX
 from ..recording import FrameRing
-from ..runtime.commands import Command, CommandResult
-from ..runtime.phases import Phase
+from ..protocol.commands import Command, CommandOutcome, CommandResult
+from ..protocol.phases import Phase
 from .base import Strategy
 from .context import TickContext
 from .recording import Recording
@@ -80,7 +80,7 @@ class HighlightStrategy(Strategy):
     def _save(self, ctx: TickContext, command: Command) -> CommandResult | Future[CommandResult]:
         extra = outcome_extra(command)
         if isinstance(extra, str):
-            return CommandResult(False, ctx.phase, extra, status=422)
+            return CommandResult.refused(ctx.phase, extra, CommandOutcome.BAD_ARGS)
         if not self.live:
             return self.reject(ctx, "nothing marked: mark first (the ring keeps the last seconds)")
         self.live = False

@@ -20,9 +20,9 @@ from ..errors import RecordingError
 from ..features import ACTION, ENV_STATE, IMAGE_PREFIX, STATE, FeatureLayout
 from ..recording import EpisodeInfo, EpisodeRecorder, HubUploader
 from ..recording.disk_space import DiskSpace
-from ..runtime.commands import CommandResult
-from ..runtime.events import EventBus
-from ..runtime.phases import Phase
+from ..protocol.commands import CommandOutcome, CommandResult
+from ..protocol.events import EventBus
+from ..protocol.phases import Phase
 
 __all__ = ["Recording", "RecordingFault", "estimate_episode_seconds", "explain_failure"]
 
@@ -228,7 +228,7 @@ class Recording:
         """Save as an operator command: acknowledged with the saved episode once it is durable."""
         saved = self.save(extra)
         if saved is None:
-            return CommandResult(False, phase, "nothing to save: no frame was recorded in this episode", status=409)
+            return CommandResult.refused(phase, "nothing to save: no frame was recorded in this episode")
         return self.acknowledge(saved, phase)
 
     @staticmethod
@@ -239,7 +239,7 @@ class Recording:
         def done(episode: Future[EpisodeInfo]) -> None:
             error = episode.exception()
             if error is not None:
-                result.set_result(CommandResult(False, phase, f"save failed: {error}", status=500))
+                result.set_result(CommandResult.refused(phase, f"save failed: {error}", CommandOutcome.FAILED))
                 return
             info = episode.result()
             result.set_result(CommandResult(True, phase, f"episode {info.index} saved ({info.length} frames)"))

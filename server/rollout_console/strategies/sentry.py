@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 
 from ..config import SentryStrategyConfig
-from ..runtime.commands import Command, CommandResult
-from ..runtime.phases import Phase
+from ..protocol.commands import Command, CommandOutcome, CommandResult
+from ..protocol.phases import Phase
 from .base import Strategy
 from .context import TickContext
 from .recording import Recording, estimate_episode_seconds
@@ -69,7 +69,7 @@ class SentryStrategy(Strategy):
     def _save(self, ctx: TickContext, command: Command) -> CommandResult | Future[CommandResult]:
         extra = outcome_extra(command)
         if isinstance(extra, str):
-            return CommandResult(False, ctx.phase, extra, status=422)
+            return CommandResult.refused(ctx.phase, extra, CommandOutcome.BAD_ARGS)
         if not self.recording.open or self.recording.frames == 0:
             return self.reject(ctx, "nothing recorded in the current episode yet")
         return self.recording.save_command(ctx.phase, extra)

@@ -10,7 +10,7 @@ import time
 
 import numpy as np
 
-from ..runtime.phases import Phase
+from ..protocol.phases import Phase
 from .context import TickContext
 
 __all__ = [

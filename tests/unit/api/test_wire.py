@@ -7,7 +7,7 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rollout_console.api.command_args import ArgsError, validate_args
+from rollout_console.protocol.commands import ArgsError, validate_args
 from rollout_console.api.errors import MAX_ECHO_CHARS, clean_issues
 from rollout_console.api.lease import CLIENT_ID_RULE, client_id_problem
 from rollout_console.api.wire import MAX_JSON_DEPTH, WireError, json_depth, parse_json

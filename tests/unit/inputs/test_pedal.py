@@ -15,8 +15,8 @@ import pytest
 from evdev import InputEvent, ecodes
 from rollout_console.config.inputs import PedalConfig
 from rollout_console.inputs import FootPedal, MemoryPedalDevice, MemoryPedalOpener, PedalState, decide
-from rollout_console.runtime.commands import CommandResult
-from rollout_console.runtime.phases import Phase
+from rollout_console.protocol.commands import CommandOutcome, CommandResult
+from rollout_console.protocol.phases import Phase
 
 P = Phase
 KEY_A, KEY_B, KEY_C = ecodes.KEY_A, ecodes.KEY_B, ecodes.KEY_C
@@ -59,7 +59,8 @@ class FakeSession:
             return CommandResult(True, self.phase, "upload queued")
         target = self.TABLE.get((self.phase, name))
         if target is None:
-            return CommandResult(False, self.phase, f"cannot {name} while {self.phase.value}", status=409)
+            return CommandResult(False, self.phase, f"cannot {name} while {self.phase.value}",
+                                 CommandOutcome.INVALID_NOW)
         self.phase = target
         return CommandResult(True, self.phase)
 

@@ -8,7 +8,9 @@ import time
 import numpy as np
 import pytest
 from helpers import config, wait_until
-from rollout_console.runtime import Phase, build_session
+from rollout_console.protocol.commands import CommandOutcome
+from rollout_console.protocol.phases import Phase
+from rollout_console.runtime import build_session
 
 
 @pytest.fixture
@@ -62,9 +64,9 @@ def test_repeated_commands_are_idempotent(session) -> None:
 
 def test_invalid_and_unknown_commands_are_refused_with_a_reason(session) -> None:
     takeover = session.submit("takeover")
-    assert not takeover.accepted and takeover.status == 409 and "base strategy" in takeover.detail
+    assert not takeover.accepted and takeover.outcome == CommandOutcome.INVALID_NOW and "base strategy" in takeover.detail
     unknown = session.submit("teleport")
-    assert not unknown.accepted and unknown.status == 404
+    assert not unknown.accepted and unknown.outcome == CommandOutcome.UNKNOWN
     assert session.phase is Phase.AUTONOMOUS
 
 
@@ -176,7 +178,7 @@ def test_command_not_applied_in_time_is_withdrawn() -> None:
     try:
         assert gated.entered.wait(60), "the first tick never reached the inference"
         result = s.submit("pause")  # the loop is inside the inference until released
-        assert not result.accepted and result.status == 503 and "not applied" in result.detail
+        assert not result.accepted and result.outcome == CommandOutcome.TIMED_OUT and "not applied" in result.detail
         gated.release.set()
         # the next tick applies whatever is queued: once it has run, the pause must not have been applied
         wait_until(lambda: s.loop.stats.ticks >= 2, timeout=60, message="ticks after the slow inference")

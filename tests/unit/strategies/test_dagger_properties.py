@@ -7,8 +7,8 @@ import time
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rollout_console.runtime.commands import COMMAND_NAMES, Command
-from rollout_console.runtime.phases import Phase
+from rollout_console.protocol.commands import COMMAND_NAMES, Command
+from rollout_console.protocol.phases import Phase
 from rollout_console.strategies.dagger import DAGGER_TRANSITIONS, RECORDS, DaggerStrategy
 from rollout_console.strategies.recording import Recording
 from strategy_fakes import FakeRecorder, make_context

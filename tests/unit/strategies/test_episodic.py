@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 from rollout_console.inference.switch import HIDDEN, EngineSwitch
-from rollout_console.runtime.commands import Command
-from rollout_console.runtime.phases import Phase
+from rollout_console.protocol.commands import Command, CommandOutcome
+from rollout_console.protocol.phases import Phase
 from rollout_console.strategies.episodic import EpisodicStrategy
 from rollout_console.strategies.recording import Recording
 from strategy_fakes import FakeEngine, FakeRecorder, make_context
@@ -112,12 +112,12 @@ def test_blind_hides_the_policy_until_the_outcome(tmp_path) -> None:
 def test_operator_labels_every_episode(tmp_path) -> None:
     h = Harness(tmp_path, "--strategy.outcome_from=operator", detector=False)
     h.until(P.AUTONOMOUS)
-    assert h.send("save", outcome="maybe").status == 422
+    assert h.send("save", outcome="maybe").outcome == CommandOutcome.BAD_ARGS
     assert h.send("end_episode").accepted and h.ctx.phase is P.AWAITING_OUTCOME
     h.tick(10)
     assert h.ctx.phase is P.AWAITING_OUTCOME  # waits as long as it takes
     missing = h.send("save")
-    assert not missing.accepted and missing.status == 422
+    assert not missing.accepted and missing.outcome == CommandOutcome.BAD_ARGS
     assert h.send("save", outcome="unknown").accepted and h.ctx.phase is P.RESETTING
     h.until(P.AUTONOMOUS)
     assert h.send("save", outcome="failure").accepted and h.ctx.phase is P.RESETTING  # label while it runs
@@ -165,11 +165,11 @@ def test_discard_reruns_the_same_episode_and_nothing_is_saved(tmp_path) -> None:
 def test_exclude_keeps_the_episode_with_its_reason(tmp_path) -> None:
     h = Harness(tmp_path)
     h.until(P.AUTONOMOUS)
-    assert h.send("exclude", episode=1, reason="x").status == 409  # not finished yet
+    assert h.send("exclude", episode=1, reason="x").outcome == CommandOutcome.INVALID_NOW  # not finished yet
     h.success = True
     h.tick()
-    assert h.send("exclude", episode="one", reason="x").status == 422
-    assert h.send("exclude", episode=1, reason="").status == 422
+    assert h.send("exclude", episode="one", reason="x").outcome == CommandOutcome.BAD_ARGS
+    assert h.send("exclude", episode=1, reason="").outcome == CommandOutcome.BAD_ARGS
     assert h.send("exclude", episode=1, reason="scene was not reset").accepted
     row = h.report["episodes"][0]
     assert row["excluded"] and row["exclude_reason"] == "scene was not reset" and row["outcome"] == "success"
@@ -190,7 +190,7 @@ def test_pause_holds_the_reset_countdown_and_counts_interventions(tmp_path) -> N
     h.send("pause")
     h.tick(3)
     assert h.send("resume").accepted and h.ctx.phase is P.AUTONOMOUS  # back into the same episode
-    assert h.send("end_reset").status == 409
+    assert h.send("end_reset").outcome == CommandOutcome.INVALID_NOW
     h.success = True
     h.tick()
     assert h.report["episodes"][0]["interventions"] == 1

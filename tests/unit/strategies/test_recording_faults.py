@@ -8,8 +8,8 @@ import time
 from concurrent.futures import Future
 
 from rollout_console.recording.disk_space import DiskSpace, episode_bytes_needed
-from rollout_console.runtime.commands import Command
-from rollout_console.runtime.phases import Phase
+from rollout_console.protocol.commands import Command
+from rollout_console.protocol.phases import Phase
 from rollout_console.strategies.recording import Recording, explain_failure
 from rollout_console.strategies.sentry import SentryStrategy
 from strategy_fakes import FakeRecorder, make_context

@@ -9,33 +9,17 @@ from fastapi import APIRouter, Body, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
-from ...runtime.commands import COMMAND_NAMES, CommandResult
+from ...protocol.commands import COMMAND_NAMES, COMMANDS, CommandResult, args_of
 from ...runtime.session import Session
-from ..access import Caller, authorize_command
+from ..access import AccessRefusal, Caller, authorize_command
 from ..client_id import ClientIdHeader, checked_client_id, client_id_openapi
-from ..command_args import COMMAND_BODIES, SaveBody, args_of, body_model
 from ..deps import SessionDep
+from ..outcomes import http_status
 from ..schemas import BODY_RESPONSES, CommandAccepted, ErrorDetail
 
-__all__ = ["COMMAND_BODIES", "COMMAND_HELP", "SaveBody", "router", "to_response"]
+__all__ = ["router", "to_response"]
 
 router = APIRouter(prefix="/api/v1/commands", tags=["commands"])
-
-COMMAND_HELP: dict[str, str] = {
-    "pause": "Stop the policy and hold the current position.",
-    "resume": "Hand control back to the policy (also clears an estop).",
-    "takeover": "Start a human correction with the leader arm (dagger).",
-    "handback": "End the correction and hold (dagger).",
-    "mark": "Keep the ring buffer as the start of a new episode and record live (highlight).",
-    "save": "Save the current episode.",
-    "discard": "Drop the episode or correction in progress.",
-    "upload": "Upload the saved episodes to the Hub now.",
-    "stop": "End the session (returns home when configured).",
-    "estop": "Emergency stop: no more motion commands until an explicit resume.",
-    "end_reset": "End the reset now: the next episode starts once the arm is home (episodic).",
-    "end_episode": "End the running episode now; its outcome comes next (episodic).",
-    "exclude": "Leave a finished episode out of the statistics, with a reason (episodic; it stays saved).",
-}
 
 _RESPONSES: dict[int | str, dict[str, Any]] = {
     **BODY_RESPONSES,
@@ -47,12 +31,16 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
-def to_response(result: CommandResult) -> JSONResponse | CommandAccepted:
-    if result.accepted and result.status == 202:
-        return JSONResponse(status_code=202, content=result.to_dict())
+def to_response(result: CommandResult | AccessRefusal) -> JSONResponse | CommandAccepted:
+    """The HTTP answer to a command (the status comes from the outcome, mapped in ``api/outcomes.py``)."""
+    if isinstance(result, AccessRefusal):
+        return JSONResponse(status_code=result.status, content={"detail": result.detail})
+    status = http_status(result.outcome)
+    if result.accepted and status != 200:
+        return JSONResponse(status_code=status, content=result.to_dict())
     if result.accepted:
-        return CommandAccepted(phase=result.phase.value, detail=result.detail)
-    return JSONResponse(status_code=result.status, content={"detail": result.detail})
+        return CommandAccepted(phase=result.phase.value, detail=result.detail, outcome=result.outcome.value)
+    return JSONResponse(status_code=status, content={"detail": result.detail, "outcome": result.outcome.value})
 
 
 def _make_endpoint(name: str, model: type[BaseModel]) -> Any:
@@ -77,19 +65,19 @@ def _make_endpoint(name: str, model: type[BaseModel]) -> Any:
         ]
     )
     endpoint.__name__ = f"command_{name}"
-    endpoint.__doc__ = COMMAND_HELP[name]
+    endpoint.__doc__ = COMMANDS[name].help
     return endpoint
 
 
 for _name in COMMAND_NAMES:
     router.add_api_route(
         f"/{_name}",
-        _make_endpoint(_name, body_model(_name)),
+        _make_endpoint(_name, COMMANDS[_name].args),
         methods=["POST"],
         response_model=CommandAccepted,
         responses=_RESPONSES,
         operation_id=f"command-{_name}",
-        summary=COMMAND_HELP[_name],
+        summary=COMMANDS[_name].help,
         openapi_extra=client_id_openapi(required=False, description="Identifies the calling client (events, lease)"),
     )
 

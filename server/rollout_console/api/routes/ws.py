@@ -26,13 +26,14 @@ from fastapi import APIRouter, HTTPException, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from ... import __version__
-from ...runtime.commands import COMMAND_NAMES
+from ...protocol.commands import COMMAND_NAMES, COMMANDS, ArgsError, CommandOutcome, CommandResult, validate_args
+from ...protocol.toggles import toggles_table
 from ...runtime.session import Session
 from ..access import Caller, admit_websocket, authorize_command
 from ..auth import Role
-from ..command_args import ArgsError, validate_args
 from ..errors import clean_issues
 from ..lease import OperatorLease, client_id_problem
+from ..outcomes import AccessRefusal, ack_fields
 from ..status_cache import StatusCache
 from ..wire import MAX_JSON_DEPTH, WS_MAX_MESSAGE_BYTES, WireError, parse_json
 from .lease import LeaseBody
@@ -73,6 +74,8 @@ async def control_socket(websocket: WebSocket, since: int | None = None) -> None
             "session_id": session.id,
             "strategy": session.strategy.name,
             "commands": sorted(session.strategy.commands),
+            "command_help": {name: COMMANDS[name].help for name in sorted(session.strategy.commands)},
+            "toggles": toggles_table(),
             "cameras": list(session.cameras),
             "event_seq": session.events.last_seq,
             "role": caller.role.value,
@@ -170,29 +173,28 @@ def _command(message: dict[str, Any], websocket: WebSocket, caller: Caller,
         _error(outbox, "a command needs a string 'name' (and optionally an object 'args')", message_id)
         return None
 
-    def ack(accepted: bool, status: int, phase: str, detail: str | None, **extra: Any) -> None:
-        outbox.put_nowait({"type": "ack", "id": message_id, "accepted": accepted, "status": status,
-                           "phase": phase, "detail": detail, **extra})
+    def ack(result: CommandResult | AccessRefusal, **extra: Any) -> None:
+        outbox.put_nowait({"type": "ack", "id": message_id, **ack_fields(result), **extra})
 
     if name not in COMMAND_NAMES:
-        ack(False, 404, session.phase.value, f"unknown command {_short(name)}")
+        ack(CommandResult.refused(session.phase, f"unknown command {_short(name)}", CommandOutcome.UNKNOWN))
         return None
-    try:  # the REST route's body model: what REST refuses, the socket refuses (before the lease check too)
-        args = validate_args(name, message.get("args"))
+    try:  # the command table's argument model: what REST refuses, the socket refuses (before the lease check)
+        args = validate_args(name, message.get("args"), clean=clean_issues)
     except ArgsError as exc:
-        ack(False, 422, session.phase.value, str(exc), error="bad_args", errors=exc.issues)
+        ack(CommandResult.refused(session.phase, str(exc), CommandOutcome.BAD_ARGS), error="bad_args",
+            errors=exc.issues)
         return None
     named = message.get("client")  # a script without ?client= may name itself per message (events only)
     label = caller.client_id or (named if client_id_problem(named) is None else None)
     source = f"ws:{label}" if label else "ws"
     refusal = authorize_command(websocket.app, caller, name, source)
     if refusal is not None:
-        ack(False, refusal.status, refusal.phase.value, refusal.detail)
+        ack(refusal)
         return None
 
     async def run() -> None:
-        result = await session.submit_async(name, args, source=source)
-        ack(result.accepted, result.status, result.phase.value, result.detail)
+        ack(await session.submit_async(name, args, source=source))
 
     return asyncio.create_task(run())
 

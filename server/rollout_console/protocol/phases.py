@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-__all__ = ["MOVING", "TERMINAL", "Phase"]
+__all__ = ["MOVING", "Phase"]
 
 
 class Phase(StrEnum):
+    IDLE = "idle"  # the server runs but no session does (only session management and estop apply)
     STARTING = "starting"
     AUTONOMOUS = "autonomous"
     PAUSED = "paused"
@@ -22,5 +23,3 @@ class Phase(StrEnum):
 
 MOVING = frozenset({Phase.AUTONOMOUS, Phase.CORRECTING})
 """The robot moves under the policy or the human only in these phases."""
-
-TERMINAL = frozenset({Phase.STOPPED})
