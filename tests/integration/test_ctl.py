@@ -44,7 +44,7 @@ def test_status_and_applied_commands_exit_0(server, capsys) -> None:
     assert (code, out.strip()) == (0, "pause: paused")
     code, out, _ = run(capsys, server.url, "--json", "pause")
     assert code == 0 and json.loads(out) == {"name": "pause", "accepted": True, "phase": "paused",
-                                             "detail": "already paused", "pending": False, "status": 200}
+                                             "detail": "already paused", "outcome": "already", "status": 200}
     assert run(capsys, server.url, "resume")[0] == 0
 
 

@@ -15,7 +15,7 @@ import json
 import time
 from collections.abc import AsyncIterator, Callable, Collection
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 from websockets.asyncio.client import connect
@@ -29,6 +29,7 @@ from ..protocol.status import CameraInfo, StatusPublic
 from .console import _handshake_refused, _refused
 from .errors import ConsoleError, LeaseHeld, Unreachable
 from .lease import LeaseKeeper, heartbeat_period
+from .sessions import SessionRecord, session_list
 from .stream import Backoff, EventCursor
 from .wait import PhaseWanted, phase_matcher, timeout_message
 from .wire import (
@@ -43,9 +44,6 @@ from .wire import (
     reply_of,
     ws_url,
 )
-
-if TYPE_CHECKING:
-    from .sessions import SessionRecord
 
 __all__ = ["AsyncConsole", "AsyncControl"]
 
@@ -273,18 +271,12 @@ class AsyncConsole:
     # ------------------------------------------------------------------ sessions, episodes, evaluation
 
     async def start_session(self, config: Any) -> SessionRecord:
-        from .sessions import SessionRecord
-
         return SessionRecord.model_validate(await self._post("/api/v1/sessions", json=config_body(config)))
 
     async def sessions(self) -> list[SessionRecord]:
-        from .sessions import session_list
-
         return session_list(await self._get_json("/api/v1/sessions"))
 
     async def session(self, session_id: str) -> SessionRecord:
-        from .sessions import SessionRecord
-
         return SessionRecord.model_validate(await self._get_json(f"/api/v1/sessions/{session_id}"))
 
     async def episodes(self) -> list[EpisodePublic]:

@@ -19,7 +19,7 @@ import threading
 import time
 from collections.abc import Callable, Collection, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import httpx
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
@@ -32,6 +32,7 @@ from ..protocol.replies import Health
 from ..protocol.status import CameraInfo, StatusPublic
 from .errors import BadRequest, ConsoleError, LeaseHeld, Unauthorized, Unreachable
 from .lease import LeaseKeeper, heartbeat_period
+from .sessions import SessionRecord, session_list
 from .stream import Backoff, EventCursor
 from .wait import PhaseWanted, phase_matcher, timeout_message
 from .wire import (
@@ -46,9 +47,6 @@ from .wire import (
     reply_of,
     ws_url,
 )
-
-if TYPE_CHECKING:
-    from .sessions import SessionRecord
 
 __all__ = ["Console", "Control"]
 
@@ -306,19 +304,13 @@ class Console:
         Fields left out take the server's defaults. 409 while a session runs, 422 names a bad field
         (both ``CommandRejected``), 423 when another client holds control.
         """
-        from .sessions import SessionRecord  # the sessions models arrive with the sessions API
-
         return SessionRecord.model_validate(self._post("/api/v1/sessions", json=config_body(config)))
 
     def sessions(self) -> list[SessionRecord]:
         """Past and current sessions, oldest first."""
-        from .sessions import session_list
-
         return session_list(self._get_json("/api/v1/sessions"))
 
     def session(self, session_id: str) -> SessionRecord:
-        from .sessions import SessionRecord
-
         return SessionRecord.model_validate(self._get_json(f"/api/v1/sessions/{session_id}"))
 
     def episodes(self) -> list[EpisodePublic]:

@@ -180,8 +180,8 @@ class _Output:
             self._print("(none)")
 
     def reply(self, reply: Any) -> None:
-        data = {"name": reply.name, "accepted": True, "phase": reply.phase, "detail": reply.detail,
-                "pending": reply.pending, "status": reply.status}
+        data = {"name": reply.name, "accepted": True, "phase": str(reply.phase), "detail": reply.detail,
+                "outcome": str(reply.outcome), "status": reply.status}
         if self.as_json:
             self._print(json.dumps(data))
         elif reply.pending:

@@ -14,6 +14,8 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 import httpx
 from pydantic import BaseModel
 
+from ..protocol.commands import CommandOutcome
+from ..protocol.phases import Phase
 from ..protocol.replies import CommandAccepted
 from .errors import (
     BadRequest,
@@ -33,18 +35,24 @@ _CLIENT_ID = re.compile(r"^[!-~]{1,128}$")  # the server's rule: visible ASCII, 
 
 @dataclass(frozen=True)
 class CommandReply:
-    """An applied command. ``pending`` is True for a 202: applied, its outcome (a save) not yet confirmed."""
+    """An applied command: the phase after it, the server's detail and the ``CommandOutcome``
+    (``applied``, ``already`` or ``pending``: a 202, applied but its result, a save, not yet confirmed)."""
 
     name: str
-    phase: str
+    phase: Phase | str
     detail: str | None
-    pending: bool = False
+    outcome: CommandOutcome | str = CommandOutcome.APPLIED
     status: int = 200
 
     @property
     def already(self) -> bool:
         """True when the command's effect already held and nothing changed (e.g. pause while paused)."""
-        return self.detail is not None and self.detail.startswith("already")
+        return self.outcome == CommandOutcome.ALREADY
+
+    @property
+    def pending(self) -> bool:
+        """True for a 202: applied, its outcome not confirmed within --loop.ack_timeout_s (watch the events)."""
+        return self.outcome == CommandOutcome.PENDING or self.status == 202
 
 
 def normalize_url(url: str) -> str:
@@ -139,8 +147,16 @@ def reply_of(name: str, response: httpx.Response) -> CommandReply:
     """A command's answer: a CommandReply for 200/202, the typed error otherwise."""
     raise_for_status(response)
     accepted = CommandAccepted.model_validate(response.json())
-    return CommandReply(name=name, phase=accepted.phase, detail=accepted.detail,
-                        pending=response.status_code == 202, status=response.status_code)
+    return CommandReply(name=name, phase=_known(Phase, accepted.phase), detail=accepted.detail,
+                        outcome=_known(CommandOutcome, accepted.outcome), status=response.status_code)
+
+
+def _known(enum: Any, value: str) -> Any:
+    """The enum member for a value this client knows; the plain string for one a newer server added."""
+    try:
+        return enum(value)
+    except ValueError:
+        return value
 
 
 def config_body(config: Any) -> dict[str, Any]:

@@ -50,3 +50,4 @@ class Ack(WireModel):
     status: int
     phase: str
     detail: str | None = None
+    outcome: str | None = Field(None, description="The CommandOutcome; null when the API refused it (403, 423)")

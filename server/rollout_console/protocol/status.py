@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from .phases import Phase
 from .wire_model import WireModel
 
 __all__ = [
@@ -134,18 +135,22 @@ class UploadStatus(WireModel):
 class StatusPublic(WireModel):
     """Snapshot of the session; strategies add their own fields (recording, upload, ...)."""
 
-    session_id: str = Field(description="Changes when the server restarts (clients then resync from seq 0)")
-    strategy: str
-    phase: Literal["starting", "autonomous", "paused", "correcting", "stopping", "stopped", "estopped", "error",
-                   "resetting", "awaiting_outcome"]
-    fps: float = Field(description="Policy and recording rate")
-    control_hz: float = Field(description="Command rate: fps x --interpolation_multiplier")
-    elapsed_s: float
-    loop: LoopStatus
+    server_id: str | None = Field(None, description="New on every server start (clients then resync from seq 0)")
+    session_id: str | None = Field(description="The running session; null while idle")
+    strategy: str | None = Field(description="The running session's strategy; null while idle")
+    phase: Phase | str = Field(
+        description="The session's phase; idle: no session runs (start one with POST /api/v1/sessions). "
+        "A client also accepts a phase it does not know (a newer server)")
+    fps: float | None = Field(description="Policy and recording rate (null while idle)")
+    control_hz: float | None = Field(description="Command rate: fps x --interpolation_multiplier (null while idle)")
+    elapsed_s: float | None
+    loop: LoopStatus | None = Field(description="Control-loop timing (null while idle: no loop runs)")
     robot: RobotStatus
     cameras: dict[str, CameraStatus]
-    policy: PolicyStatus
-    inference: InferenceStatus
+    policy: PolicyStatus | None = Field(description="null while idle")
+    inference: InferenceStatus | None = Field(description="null while idle")
+    last_session: dict[str, object] | None = Field(
+        None, description="While idle: the session that ran last (id, strategy, end_cause, ended_at)")
     task: dict[str, object] | None = Field(None, description="Task progress (sim robot only)")
     notice: str | None = Field(None, description="Why the session paused on its own, if it did")
     notice_level: Literal["warning", "error"] | None = Field(

@@ -8,6 +8,8 @@ from rollout_console.client import CommandRejected, LeaseHeld, NotApplied, NotFo
 from rollout_console.client.errors import BadRequest
 from rollout_console.client.stream import RESYNC, EventCursor
 from rollout_console.client.wait import phase_matcher
+from rollout_console.protocol.commands import CommandOutcome
+from rollout_console.protocol.phases import Phase
 from rollout_console.client.wire import error_for, new_client_id, normalize_url, reply_of, ws_url
 
 
@@ -48,7 +50,11 @@ def test_202_is_applied_with_its_outcome_pending() -> None:
                                            "outcome": "pending"}))
     assert reply.pending and reply.status == 202 and reply.detail == "save is still in progress"
     assert not reply_of("pause", _answer(200, {"accepted": True, "phase": "paused", "detail": None})).pending
-    assert reply_of("pause", _answer(200, {"accepted": True, "phase": "paused", "detail": "already paused"})).already
+    already = reply_of("pause", _answer(200, {"accepted": True, "phase": "paused", "detail": "already paused",
+                                              "outcome": "already"}))
+    assert already.already and already.phase is Phase.PAUSED and already.outcome is CommandOutcome.ALREADY
+    newer = reply_of("pause", _answer(200, {"accepted": True, "phase": "levitating", "outcome": "deferred"}))
+    assert newer.phase == "levitating" and newer.outcome == "deferred"  # a newer server's values pass through
 
 
 def _hello(server: str, seq: int) -> dict:

@@ -17,7 +17,8 @@ def test_202_exits_0_and_prints_the_pending_detail(monkeypatch, capsys) -> None:
     def server(request: httpx.Request) -> httpx.Response:
         assert request.url.path == "/api/v1/commands/save" and request.content == b'{"outcome":"success"}'
         return httpx.Response(202, json={"accepted": True, "phase": "paused",
-                                         "detail": "save is still in progress; watch the events for the outcome"})
+                                         "detail": "save is still in progress; watch the events for the outcome",
+                                         "outcome": "pending"})
 
     monkeypatch.setattr(ctl, "Console", functools.partial(Console, transport=httpx.MockTransport(server)))
     assert ctl.main(["http://console.invalid", "save", "--outcome=success"]) == 0
