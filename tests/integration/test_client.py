@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import socket
 import threading
 
 import pytest
-import uvicorn
-from helpers import config, free_port, live_server, wait_until
-from rollout_console.api import create_app
+from helpers import cli_server, config, free_port, live_server, wait_until
 from rollout_console.api.auth import AccessPolicy
 from rollout_console.client import (
     RESYNC,
@@ -20,7 +20,6 @@ from rollout_console.client import (
     StatusPublic,
     Unauthorized,
 )
-from rollout_console.runtime import build_session
 
 OPERATOR = "operator-token-0123456789abcdef"
 VIEWER = "viewer-token-0123456789abcdefgh"
@@ -94,72 +93,110 @@ def test_control_holds_the_lease_heartbeats_and_releases(console, server) -> Non
         assert second.lease()["holder"] is None  # the first block released it on exit
 
 
-def _serve(app, port: int) -> tuple[uvicorn.Server, threading.Thread]:
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning",
-                                           timeout_graceful_shutdown=1))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    wait_until(lambda: server.started, message="uvicorn start")
-    return server, thread
+class Link:
+    """A TCP forwarder between the client and the server: ``cut()`` drops every connection and refuses new
+    ones (a network outage; the server keeps running), ``mend()`` lets connections through again."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port = target_port
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.open = threading.Event()
+        self.open.set()
+        self.connections: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self.listener.accept()
+            except OSError:
+                return
+            if not self.open.is_set():
+                client.close()
+                continue
+            try:
+                server = socket.create_connection(("127.0.0.1", self.target_port), timeout=10)
+            except OSError:
+                client.close()
+                continue
+            with self.lock:
+                self.connections += [client, server]
+            for source, sink in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    def cut(self) -> None:
+        self.open.clear()
+        with self.lock:
+            for connection in self.connections:
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
+            self.connections.clear()
+
+    def mend(self) -> None:
+        self.open.set()
+
+    def close(self) -> None:
+        self.cut()
+        self.listener.close()
 
 
-def _halt(server: uvicorn.Server, thread: threading.Thread) -> None:
-    server.should_exit = True
-    thread.join(timeout=20)
-    assert not thread.is_alive()
-
-
-def test_events_resync_after_a_reconnect_and_from_scratch_after_a_restart() -> None:
+def test_events_resync_after_a_network_drop_and_from_scratch_after_a_server_restart() -> None:
     port = free_port()
-    first = build_session(config("--return_to_initial_position=false"))
-    first.start()
-    second = build_session(config("--return_to_initial_position=false"))
     events: list = []
-    seen_restart = threading.Event()
+    restarted = threading.Event()
 
     def listen(console: Console, since: int) -> None:
         for event in console.events(since=since):
             events.append(event)
             if event.kind == RESYNC:
-                seen_restart.set()
-            if event.data.get("source") == "after-restart" and event.kind == "phase_changed":
+                restarted.set()
+            if event.data.get("source") == "rest:after-restart":
                 return
 
-    try:
-        wait_until(lambda: first.phase.value == "autonomous", message="autonomous")
-        running = _serve(create_app(first.config, first, start_session=False), port)
-        console = Console(f"http://127.0.0.1:{port}")
-        since = console.status().event_seq
+    with cli_server(port=port) as (url, _):
+        link = Link(port)
+        console = Console(link.url, name="watcher")
+        since = console.wait_for("autonomous", timeout=60).event_seq
         listener = threading.Thread(target=listen, args=(console, since), daemon=True)
         listener.start()
-        console.pause()
-        wait_until(lambda: [e for e in events if e.kind == "phase_changed"], message="an event")
-        _halt(*running)  # the socket drops; what happens now is replayed on reconnect
-        first.submit("resume", source="while-away")
-        first.submit("pause", source="while-away")
-        running = _serve(create_app(first.config, first, start_session=False), port)
-        wait_until(lambda: len([e for e in events if e.data.get("source") == "while-away"]) >= 4,
-                   message="the missed events replayed")
+        with Console(url, name="while-away") as direct:
+            direct.pause()
+            wait_until(lambda: any(e.kind == "phase_changed" for e in events), message="the first event")
+            link.cut()  # the network drops; the server runs on and events happen meanwhile
+            direct.resume()
+            direct.pause()
+            link.mend()
+            wait_until(lambda: len([e for e in events if e.data.get("source") == "rest:while-away"]) >= 6,
+                       message="the missed events replayed")
+            direct.resume()
         seqs = [e.seq for e in events]
-        assert seqs == sorted(seqs) and len(set(seqs)) == len(seqs), "in order, none twice"
-        _halt(*running)
-        second.start()  # a new server process: its own session id, numbering from 1
-        wait_until(lambda: second.phase.value == "autonomous", message="the second server")
-        running = _serve(create_app(second.config, second, start_session=False), port)
-        wait_until(seen_restart.is_set, message="the resync notice")
-        second.submit("pause", source="after-restart")
-        listener.join(timeout=30)
+        assert seqs == list(range(since + 1, since + 1 + len(seqs))), "in order, none missing, none twice"
+        assert not restarted.is_set()
+    with cli_server(port=port) as (url, _):  # the same address, a new server process: numbering starts again
+        wait_until(restarted.is_set, timeout=60, message="the resync notice")
+        with Console(url, name="after-restart") as later:
+            later.wait_for("autonomous", timeout=60)
+            later.pause()
+        listener.join(timeout=60)
         assert not listener.is_alive()
-        notice = next(e for e in events if e.kind == RESYNC)
-        assert notice.data["reason"] == "server_restarted"
-        after = events[events.index(notice) + 1:]
-        assert after[0].seq == 1 and after[0].kind == "session_started"  # from scratch: the new server's first
-        assert after[-1].data.get("source") == "after-restart"
-        _halt(*running)
-        console.close()
-    finally:
-        first.shutdown(timeout=30)
-        second.shutdown(timeout=30)
+    notice = next(e for e in events if e.kind == RESYNC)
+    assert notice.data["reason"] == "server_restarted" and "restarted" in notice.data["message"]
+    after = events[events.index(notice) + 1:]
+    assert after[0].seq == 1 and [e.seq for e in after] == list(range(1, len(after) + 1))  # from scratch
+    assert after[-1].data.get("source") == "rest:after-restart"
+    console.close()
+    link.close()
 
 
 def test_tokens_and_roles_are_typed_errors() -> None:

@@ -146,9 +146,20 @@ def raise_for_status(response: httpx.Response) -> None:
 def reply_of(name: str, response: httpx.Response) -> CommandReply:
     """A command's answer: a CommandReply for 200/202, the typed error otherwise."""
     raise_for_status(response)
-    accepted = CommandAccepted.model_validate(response.json())
+    body = response.json()
+    accepted = CommandAccepted.model_validate(body)
+    outcome = accepted.outcome if isinstance(body, dict) and "outcome" in body else _outcome_of(response, accepted)
     return CommandReply(name=name, phase=_known(Phase, accepted.phase), detail=accepted.detail,
-                        outcome=_known(CommandOutcome, accepted.outcome), status=response.status_code)
+                        outcome=_known(CommandOutcome, outcome), status=response.status_code)
+
+
+def _outcome_of(response: httpx.Response, accepted: CommandAccepted) -> str:
+    """A server from before ``outcome`` was sent: read it from the status and the detail's words."""
+    if response.status_code == 202:
+        return CommandOutcome.PENDING.value
+    if accepted.detail and accepted.detail.startswith("already"):
+        return CommandOutcome.ALREADY.value
+    return CommandOutcome.APPLIED.value
 
 
 def _known(enum: Any, value: str) -> Any:

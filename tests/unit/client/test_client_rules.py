@@ -53,6 +53,8 @@ def test_202_is_applied_with_its_outcome_pending() -> None:
     already = reply_of("pause", _answer(200, {"accepted": True, "phase": "paused", "detail": "already paused",
                                               "outcome": "already"}))
     assert already.already and already.phase is Phase.PAUSED and already.outcome is CommandOutcome.ALREADY
+    older = reply_of("pause", _answer(200, {"accepted": True, "phase": "paused", "detail": "already paused"}))
+    assert older.already, "a server from before `outcome`: read from the detail"
     newer = reply_of("pause", _answer(200, {"accepted": True, "phase": "levitating", "outcome": "deferred"}))
     assert newer.phase == "levitating" and newer.outcome == "deferred"  # a newer server's values pass through
 
