@@ -48,6 +48,19 @@ def test_status_and_applied_commands_exit_0(server, capsys) -> None:
     assert run(capsys, server.url, "resume")[0] == 0
 
 
+def test_events_prints_one_line_per_event(server, capsys) -> None:
+    with Console(server.url, name="events-test") as console:
+        since = console.status().event_seq
+        console.pause()
+        console.resume()
+    code, out, _ = run(capsys, server.url, "--json", "events", f"--since={since}", "--count=3", "--kind=phase_changed",
+                       "--kind=command")
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and [line["seq"] for line in lines] == [since + 1, since + 2, since + 3]
+    code, out, _ = run(capsys, server.url, "events", f"--since={since}", "--count=1")
+    assert code == 0 and "phase_changed" in out and f"{since + 1}" in out
+
+
 def test_rejected_exits_3_with_the_reason_on_stderr(server, capsys) -> None:
     code, out, err = run(capsys, server.url, "takeover")  # 409
     assert code == 3 and out == "" and "not available with the base strategy" in err
