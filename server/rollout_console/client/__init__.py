@@ -12,9 +12,12 @@ installs on a laptop without torch, OpenCV or PyAV: ``pip install ./client`` (se
 
 from __future__ import annotations
 
+from ..protocol.commands import CommandOutcome
 from ..protocol.episodes import EpisodePublic
 from ..protocol.evaluation import EvaluationPublic
 from ..protocol.messages import EventPublic
+from ..protocol.phases import Phase
+from ..protocol.sessions import SessionRecord
 from ..protocol.status import StatusPublic
 from .aio import AsyncConsole, AsyncControl
 from .console import Console, Control
@@ -36,6 +39,7 @@ __all__ = [
     "AsyncConsole",
     "AsyncControl",
     "BadRequest",
+    "CommandOutcome",
     "CommandRejected",
     "CommandReply",
     "Console",
@@ -47,6 +51,8 @@ __all__ = [
     "LeaseHeld",
     "NotApplied",
     "NotFound",
+    "Phase",
+    "SessionRecord",
     "StatusPublic",
     "Unauthorized",
     "Unreachable",
