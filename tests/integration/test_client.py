@@ -91,6 +91,8 @@ def test_control_holds_the_lease_heartbeats_and_releases(console, server) -> Non
             with second.control(label="second"):
                 pass
         assert second.lease()["holder"] is None  # the first block released it on exit
+    # releasing control paused the moving robot (--lease.pause_on_release), at the loop's next tick
+    console.wait_for("paused", timeout=30)
 
 
 class Link:
