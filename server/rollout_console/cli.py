@@ -2,6 +2,8 @@
 
 Order matters for safety: a bad flag exits with status 2 and a busy port with status 1 before any
 hardware is touched; the robot connects last and is always returned home and released on exit.
+The flags describe the first session; the server outlives it (phase ``idle`` after Stop, the page starts
+the next one) unless ``--server.exit_when_stopped=true``.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ from . import __version__
 from .api.auth import AccessPolicy
 from .config import RolloutConsoleConfig, help_text, load_config
 from .errors import ConfigError, ConsoleError, RecordingError
+from .inputs.attach import attach_inputs
 from .runtime.builder import build_session
-from .runtime.session import Session
+from .runtime.host import ConsoleHost
 
 __all__ = ["main"]
 
@@ -72,14 +75,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"rollout-console: error: {exc}", file=sys.stderr)
         sock.close()
         return 2
+    host = ConsoleHost(config, session=session)
+    attach_inputs(host, config)  # the pedal belongs to the server, not to the web app
     try:
-        session.start()
+        host.start()
     except ConsoleError as exc:
         print(f"rollout-console: error: {exc}", file=sys.stderr)
         sock.close()
-        session.shutdown()
+        host.close()
         return 1
-    return _serve(config, session, sock, access)
+    return _serve(config, host, sock, access)
 
 
 def _bind(config: RolloutConsoleConfig) -> socket.socket:
@@ -104,9 +109,9 @@ class _ConsoleServer(uvicorn.Server):
     exit at once; the dataset it leaves is repaired when it is next opened.
     """
 
-    def __init__(self, config: uvicorn.Config, session: Session) -> None:
+    def __init__(self, config: uvicorn.Config, host: ConsoleHost) -> None:
         super().__init__(config)
-        self.session = session
+        self.host = host
         self.stop_signal: int | None = None
 
     @contextlib.contextmanager
@@ -134,26 +139,28 @@ class _ConsoleServer(uvicorn.Server):
 
     def _stop_then_exit(self) -> None:
         try:
-            self.session.shutdown()
+            self.host.close()
         finally:
             self.should_exit = True
 
 
-def _serve(config: RolloutConsoleConfig, session: Session, sock: socket.socket, access: AccessPolicy) -> int:
+def _serve(config: RolloutConsoleConfig, host: ConsoleHost, sock: socket.socket, access: AccessPolicy) -> int:
     from .api import create_app
 
-    app = create_app(config, session, start_session=False, access=access)
+    app = create_app(config, start_session=False, access=access, host=host)
     server = _ConsoleServer(
         uvicorn.Config(app, log_level=config.server.log_level, timeout_graceful_shutdown=5, ws_ping_interval=20),
-        session,
+        host,
     )
-    if config.server.exit_when_stopped:
-        def exit_soon() -> None:
+    if config.server.exit_when_stopped:  # the old contract: the process ends with its (first) session
+        def exit_soon(_ended: object = None) -> None:
             timer = threading.Timer(_LINGER_S, lambda: setattr(server, "should_exit", True))
             timer.daemon = True
             timer.start()
 
-        session.on_stopped(exit_soon)
+        host.on_idle(exit_soon)
+        if host.idle:  # the first session ended before the server even started
+            exit_soon()
 
     async def run() -> None:
         serving = asyncio.create_task(server.serve(sockets=[sock]))
@@ -162,8 +169,10 @@ def _serve(config: RolloutConsoleConfig, session: Session, sock: socket.socket, 
         if server.started:
             for line in access.startup_lines():  # to the terminal only: it may carry the token
                 print(line, flush=True)
-            print(f"rollout-console: strategy {session.strategy.name}, robot {session.robot.name}, "
-                  f"policy {session.ctx.engine.policy_name}", flush=True)
+            session = host.last_session
+            if session is not None:
+                print(f"rollout-console: strategy {session.strategy.name}, robot {host.robot.name}, "
+                      f"policy {session.ctx.engine.policy_name}", flush=True)
         await serving
 
     try:
@@ -171,8 +180,9 @@ def _serve(config: RolloutConsoleConfig, session: Session, sock: socket.socket, 
     except KeyboardInterrupt:
         pass
     finally:
-        session.shutdown()
-    return 1 if session.ctx.error else 0
+        host.close()
+    last = host.last_session
+    return 1 if last is not None and last.ctx.error else 0
 
 
 if __name__ == "__main__":

@@ -19,10 +19,11 @@ ESTOP = '[data-command="estop"]'
 # the phases a script can drive on the sim, in order: (command sent over REST, phase it leads to)
 STEPS = {
     "base": [(None, "autonomous"), ("pause", "paused"), ("estop", "estopped"), ("resume", "autonomous"),
-             ("stop", "stopped")],
+             ("stop", "idle")],
     "dagger": [(None, "autonomous"), ("pause", "paused"), ("takeover", "correcting"), ("handback", "paused"),
-               ("estop", "estopped"), ("resume", "autonomous"), ("stop", "stopped")],
+               ("estop", "estopped"), ("resume", "autonomous"), ("stop", "idle")],
 }
+"""After stop the server stays up: the pages show the idle page (New session form), E-STOP included."""
 
 
 def _where(page: Page) -> dict:
@@ -77,7 +78,7 @@ def test_estop_is_visible_without_scrolling(browser: Browser, tmp_path, strategy
             proc.wait(timeout=30)
             for page in pages.values():
                 expect(page.locator(PHASE)).to_have_attribute("data-live", "false")
-            _check(pages, "stopped", seen)
+            _check(pages, "idle", seen)
         finally:
             for context in contexts:
                 context.close()

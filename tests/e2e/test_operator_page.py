@@ -143,5 +143,8 @@ def test_stop_from_the_page_after_confirmation(page: Page) -> None:
         page.keyboard.press("Escape")
         expect(page.locator('[data-testid="confirm-ok"]')).to_be_focused()  # Enter presses Stop, Tab moves to Cancel
         page.keyboard.press("Enter")
-        expect(page.locator(PHASE)).to_have_text("stopped")
-        expect(page.locator('[data-testid="banner"]')).to_have_attribute("data-kind", "ended")
+        # the server stays up: the page says the session ended and offers the New session form
+        expect(page.locator(PHASE)).to_have_text("idle")
+        expect(page.locator('[data-testid="banner"]')).to_have_attribute("data-kind", "idle")
+        expect(page.locator('[data-testid="banner"]')).to_contain_text("ended (stopped)")
+        expect(page.locator('[data-testid="new-session"]')).to_be_visible()

@@ -131,7 +131,7 @@ def test_estop_is_retried_over_rest_when_the_socket_is_gone(page: Page) -> None:
 def test_after_stop_the_page_says_the_session_ended_not_reconnecting(page: Page) -> None:
     sockets: list[str] = []
     page.on("websocket", lambda ws: sockets.append(ws.url) if "/api/v1/ws?" in ws.url else None)
-    with cli_server(*FLAGS) as (url, proc):  # the default: the server exits when the session stops
+    with cli_server(*FLAGS, "--server.exit_when_stopped=true") as (url, proc):  # the server exits with the session
         page.goto(url)
         _live(page)
         page.click('[data-command="stop"]')

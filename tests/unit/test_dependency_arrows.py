@@ -20,7 +20,7 @@ ROOT = "<root>"  # rollout_console/__init__.py (the version)
 
 ALLOWED: dict[str, frozenset[str]] = {
     "__main__": frozenset({"cli"}),
-    "cli": frozenset({"api", "runtime", "serving", "policies", "client", "config", "errors", ROOT}),
+    "cli": frozenset({"api", "runtime", "inputs", "serving", "policies", "client", "config", "errors", ROOT}),
     # api -> runtime; hardware and inputs are still reached directly (until the session façade owns them)
     "api": frozenset({"runtime", "protocol", "hardware", "inputs", "config", "errors", ROOT}),
     "inputs": frozenset({"protocol", "config", "errors"}),
@@ -44,8 +44,10 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 """Which parts each part may import (itself always). Read it as the arrows of docs/architecture.md."""
 
-API_RUNTIME_MODULES = frozenset({"rollout_console.runtime.session", "rollout_console.runtime.builder"})
-"""The runtime modules api may import: narrow this to the session façade once it is the API's only door."""
+API_RUNTIME_MODULES = frozenset({"rollout_console.runtime.session", "rollout_console.runtime.host",
+                                 "rollout_console.runtime.facade",
+                                 "rollout_console.runtime.builder"})
+"""The runtime modules api may import: the session façade and the server-level host that holds the sessions."""
 
 WEB_FRAMEWORKS = frozenset({"fastapi", "starlette", "uvicorn"})
 WEB_ALLOWED = frozenset({"api", "cli"})

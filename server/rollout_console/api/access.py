@@ -13,7 +13,7 @@ from fastapi import FastAPI, Request, WebSocket
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.middleware.base import RequestResponseEndpoint
 
-from ..runtime.session import Session
+from ..runtime.host import ConsoleHost
 from .auth import QUERY_PARAM, AccessPolicy, Role
 from .lease import OperatorLease, client_id_problem
 from .outcomes import AccessRefusal
@@ -92,9 +92,9 @@ async def admit_websocket(websocket: WebSocket) -> Caller | None:
 def authorize_command(app: Any, caller: Caller, name: str, source: str) -> AccessRefusal | None:
     """None when the command may go to the session; otherwise the refusal (403 viewer, 423 lease)."""
     lease: OperatorLease = app.state.lease
-    session: Session = app.state.session
+    host: ConsoleHost = app.state.host
     verdict = lease.authorize(caller.client_id, name, source=source, role=caller.role.value)
     if verdict.allowed:
         return None
     status = 403 if caller.role is not Role.OPERATOR else 423
-    return AccessRefusal(status, session.phase, verdict.reason)
+    return AccessRefusal(status, host.phase, verdict.reason)

@@ -1,12 +1,12 @@
 """Prometheus ``/metrics``: loop timing, commands, episodes, uploads, cameras and inference.
 
-``install_metrics(app, session, hubs)`` adds ``GET /metrics`` (Prometheus text format) to one app.
+``install_metrics(app, host, hubs)`` adds ``GET /metrics`` (Prometheus text format) to one app.
 Every app gets its own ``CollectorRegistry`` (never the process-global one), so many apps in one
 process (tests, notebooks) never collide.
 
 Where the numbers come from:
 
-* counters fed by the session's EventBus: ``command`` (name, accepted, source), ``episode_saved``,
+* counters fed by the server's EventBus (every session): ``command`` (name, accepted, source), ``episode_saved``,
   ``episode_failed``, ``upload_progress`` / ``upload_done`` (bytes), ``upload_failed``;
 * the loop's lateness window, folded into a histogram by a sampler thread that runs while the session
   runs (every sample is counted once, however rarely Prometheus scrapes) and again at each scrape;
@@ -31,6 +31,7 @@ from prometheus_client.registry import Collector
 
 from ..protocol.events import Event
 from ..protocol.phases import Phase
+from ..runtime.facade import SessionFigures
 
 __all__ = ["LATENESS_BUCKETS", "SessionMetrics", "install_metrics"]
 
@@ -43,10 +44,14 @@ _SAMPLE_INTERVAL_S = 0.5
 
 
 class SessionMetrics:
-    """The metrics of one session, in their own registry; ``exposition()`` renders them."""
+    """The metrics of one server (its host's sessions, one after another), in their own registry.
 
-    def __init__(self, session: Any, hubs: Any = None, registry: CollectorRegistry | None = None) -> None:
-        self.session = session
+    Counters run for the life of the server (events of every session); values read at scrape time come
+    from the running session, or the last one while idle. ``exposition()`` renders them.
+    """
+
+    def __init__(self, host: Any, hubs: Any = None, registry: CollectorRegistry | None = None) -> None:
+        self.host = host
         self.hubs = hubs
         self.registry = registry or CollectorRegistry(auto_describe=True)
         r = self.registry
@@ -66,12 +71,19 @@ class SessionMetrics:
         r.register(_SnapshotCollector(self))
         self._fold_lock = threading.Lock()
         self._ticks_seen = 0
+        self._ticks_of: str | None = None  # the session whose ticks _ticks_seen counts
         self._upload_bytes_seen = 0  # bytes_done already counted in the current upload attempt
         self._sampler: threading.Thread | None = None
         self._sampler_stop = threading.Event()
-        self._unsubscribe = session.events.subscribe(self._on_event)
-        if getattr(session.loop, "running", False):
+        self._unsubscribe = host.events.subscribe(self._on_event)
+        session = self.session
+        if session is not None and getattr(session.loop, "running", False):
             self._start_sampler()
+
+    @property
+    def session(self) -> Any:
+        """The running session, else the last one (None before the first)."""
+        return self.host.last_session
 
     # ------------------------------------------------------------------ events
 
@@ -113,11 +125,11 @@ class SessionMetrics:
 
     def _upload_total(self) -> int | None:
         """The finished attempt's byte total (the commit's small metadata files are not in progress events)."""
-        recording = getattr(self.session, "recording", None)
-        uploader = getattr(recording, "uploader", None)
-        if uploader is None:
+        session = self.session
+        upload = None if session is None else session.metrics().upload
+        if upload is None:
             return None
-        progress = uploader.status().get("progress") or {}
+        progress = upload.get("progress") or {}
         total = progress.get("bytes_total")
         return int(total) if isinstance(total, (int, float)) else None
 
@@ -125,16 +137,20 @@ class SessionMetrics:
 
     def fold_lateness(self) -> None:
         """Observe the lateness of every tick recorded since the last fold (once each)."""
-        stats = self.session.loop.stats
+        session = self.session
+        if session is None:
+            return
+        loop = session.metrics().loop
         with self._fold_lock:
-            ticks = stats.ticks
-            new = ticks - self._ticks_seen
+            if self._ticks_of != session.id:  # a new session: its loop counts from zero
+                self._ticks_of, self._ticks_seen = session.id, 0
+            new = loop.ticks - self._ticks_seen
             if new <= 0:
                 return
-            values = stats.lateness.values()
-            for value in values[-min(new, len(values)):] if len(values) else ():
-                self.lateness.observe(float(value))
-            self._ticks_seen = ticks
+            values = loop.lateness_s
+            for value in values[-min(new, len(values)):] if values else ():
+                self.lateness.observe(value)
+            self._ticks_seen = loop.ticks
 
     def _start_sampler(self) -> None:
         if self._sampler is not None and self._sampler.is_alive():
@@ -152,7 +168,8 @@ class SessionMetrics:
                 self.fold_lateness()
             except Exception:
                 log.exception("metrics: sampling the loop failed")
-            if getattr(self.session, "finished", False):
+            session = self.session
+            if session is None or getattr(session, "finished", False):
                 break
         self.fold_lateness()
 
@@ -180,11 +197,13 @@ class _SnapshotCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         session = self.metrics.session
-        yield from _loop(session)
-        yield from _phase(session)
-        yield from _cameras(session)
-        yield from _inference(session)
-        yield from _recording(session)
+        figures = None if session is None else session.metrics()
+        yield from _phase(self.metrics.host.phase, figures)
+        yield from _cameras(self.metrics.host.cameras)
+        if figures is not None:
+            yield from _loop(figures)
+            yield from _inference(figures.inference)
+            yield from _recording(figures.recording)
         if self.metrics.hubs is not None:
             yield from _previews(self.metrics.hubs)
 
@@ -199,41 +218,39 @@ def _gauge(name: str, doc: str, value: float | None = None, labels: list[str] | 
     return GaugeMetricFamily(f"{PREFIX}_{name}", doc, value=float("nan") if value is None else value)
 
 
-def _loop(session: Any) -> Iterator[Metric]:
-    stats = session.loop.stats
-    yield _counter("loop_ticks", "Control-loop ticks run", stats.ticks)
-    yield _counter("loop_overruns", "Ticks that ran past the next deadline", stats.overruns)
-    yield _counter("loop_skipped_deadlines", "Deadlines skipped after long overruns", stats.skipped_deadlines)
-    yield _gauge("loop_target_hz", "Configured loop rate", float(session.config.fps))
-    yield _gauge("loop_measured_hz", "Measured loop rate over the stats window", stats.measured_hz())
-    work_p50, work_p99 = stats.work.percentiles(50, 99)
+def _loop(figures: SessionFigures) -> Iterator[Metric]:
+    loop = figures.loop
+    yield _counter("loop_ticks", "Control-loop ticks run", loop.ticks)
+    yield _counter("loop_overruns", "Ticks that ran past the next deadline", loop.overruns)
+    yield _counter("loop_skipped_deadlines", "Deadlines skipped after long overruns", loop.skipped_deadlines)
+    yield _gauge("loop_target_hz", "Configured loop rate", figures.target_hz)
+    yield _gauge("loop_measured_hz", "Measured loop rate over the stats window", loop.measured_hz)
     work = _gauge("loop_work_seconds", "Tick work time over the stats window", labels=["quantile"])
-    if work_p50 is not None:
-        work.add_metric(["0.5"], work_p50)
-        work.add_metric(["0.99"], work_p99 if work_p99 is not None else work_p50)
+    if loop.work_p50_s is not None:
+        work.add_metric(["0.5"], loop.work_p50_s)
+        work.add_metric(["0.99"], loop.work_p99_s if loop.work_p99_s is not None else loop.work_p50_s)
     yield work
 
 
-def _phase(session: Any) -> Iterator[Metric]:
-    current = session.phase
-    phase = _gauge("session_phase", "1 for the session's current phase", labels=["phase"])
+def _phase(current: Phase, figures: SessionFigures | None) -> Iterator[Metric]:
+    phase = _gauge("session_phase", "1 for the server's current phase (idle: no session runs)", labels=["phase"])
     for value in Phase:
         phase.add_metric([value.value], 1.0 if value is current else 0.0)
     yield phase
+    if figures is None:
+        return
     info = InfoMetricFamily(f"{PREFIX}_session", "The session's strategy, robot and policy")
-    ctx = session.ctx
-    info.add_metric([], {"strategy": str(session.strategy.name), "robot": str(ctx.robot.name),
-                         "robot_id": str(ctx.robot.id), "policy": str(ctx.engine.policy_name),
-                         "engine": str(getattr(ctx.engine, "name", ""))})
+    info.add_metric([], {"strategy": figures.strategy, "robot": figures.robot, "robot_id": figures.robot_id,
+                         "policy": figures.policy, "engine": figures.engine})
     yield info
 
 
-def _cameras(session: Any) -> Iterator[Metric]:
+def _cameras(cameras: Any) -> Iterator[Metric]:
     fps = _gauge("camera_fps", "Frames per second delivered by each camera (last 2 s)", labels=["camera"])
     age = _gauge("camera_frame_age_seconds", "Age of each camera's newest frame", labels=["camera"])
     frames = CounterMetricFamily(f"{PREFIX}_camera_frames", "Frames captured by each camera", labels=["camera"])
     errors = CounterMetricFamily(f"{PREFIX}_camera_errors", "Read errors of each camera", labels=["camera"])
-    for name, source in session.cameras.items():
+    for name, source in cameras.items():
         stats = source.stats()
         fps.add_metric([name], stats.fps)
         age.add_metric([name], float("nan") if stats.age_ms is None else stats.age_ms / 1000.0)
@@ -246,8 +263,7 @@ def _seconds(value: object) -> float:
     return float(value) / 1000.0 if isinstance(value, (int, float)) else float("nan")
 
 
-def _inference(session: Any) -> Iterator[Metric]:
-    status = session.ctx.engine.status()
+def _inference(status: dict[str, Any]) -> Iterator[Metric]:
     latency = status.get("latency_ms") or {}
     gauge = _gauge("inference_latency_seconds", "Inference latency over the engine's window", labels=["quantile"])
     gauge.add_metric(["0.5"], _seconds(latency.get("p50")))
@@ -267,11 +283,9 @@ def _inference(session: Any) -> Iterator[Metric]:
         yield _gauge("inference_queue_depth", "Actions queued in the engine", float(depth))
 
 
-def _recording(session: Any) -> Iterator[Metric]:
-    recording = getattr(session, "recording", None)
-    if recording is None:
+def _recording(status: dict[str, Any] | None) -> Iterator[Metric]:
+    if status is None:
         return
-    status = recording.recorder.status()
     yield _counter("frames_dropped", "Camera frames the recorder dropped (encoders behind)", status["dropped_frames"])
     yield _gauge("recording_backlog_seconds", "Seconds of video waiting for the encoders", status["backlog_s"])
     yield _gauge("recording_episodes", "Episodes in the dataset", status["total_episodes"])
@@ -290,7 +304,7 @@ def _previews(hubs: Any) -> Iterator[Metric]:
     yield encodes
 
 
-def install_metrics(app: FastAPI, session: Any, hubs: Any = None, path: str = "/metrics") -> SessionMetrics:
+def install_metrics(app: FastAPI, host: Any, hubs: Any = None, path: str = "/metrics") -> SessionMetrics:
     """Serve ``GET {path}`` on ``app``; returns the SessionMetrics (also on ``app.state.metrics``).
 
     The route sits behind the access middleware like every other page: no token on loopback, the
@@ -300,7 +314,7 @@ def install_metrics(app: FastAPI, session: Any, hubs: Any = None, path: str = "/
     existing = getattr(app.state, "metrics", None)
     if isinstance(existing, SessionMetrics):
         return existing
-    metrics = SessionMetrics(session, hubs)
+    metrics = SessionMetrics(host, hubs)
 
     def scrape() -> Response:
         return Response(metrics.exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -1,4 +1,5 @@
-"""Computes the session status at most every ``max_age`` seconds, however many clients ask."""
+"""Computes the server status (the running session's, or the idle server's) at most every ``max_age`` seconds,
+however many clients ask."""
 
 from __future__ import annotations
 
@@ -7,14 +8,14 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from ..runtime.session import Session
+from ..runtime.host import ConsoleHost
 from .preview import PreviewHubs
 
 __all__ = ["StatusCache"]
 
 
 class StatusCache:
-    def __init__(self, session: Session, hubs: PreviewHubs | None = None,
+    def __init__(self, session: ConsoleHost, hubs: PreviewHubs | None = None,
                  extras: Mapping[str, Callable[[], Any]] | None = None, max_age_s: float = 0.05) -> None:
         self._session = session
         self._hubs = hubs

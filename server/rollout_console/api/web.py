@@ -11,6 +11,9 @@ from fastapi.templating import Jinja2Templates
 
 from .. import __version__
 from ..protocol.commands import COMMAND_NAMES, COMMANDS
+from ..runtime.host import ConsoleHost
+from ..runtime.session import Session
+from .session_choices import ENGINE_CHOICES, RECORD_MODES, STRATEGY_CHOICES, builtin_policy_names
 
 __all__ = ["router", "web_dir"]
 
@@ -28,28 +31,51 @@ templates = Jinja2Templates(directory=str(web_dir() / "templates"))
 router = APIRouter(include_in_schema=False)
 
 
-def _context(session: Any) -> dict[str, Any]:
-    teleop = session.ctx.teleop
-    limits = getattr(teleop, "joint_limits", None) if session.strategy.name == "dagger" else None
+def _context(session: Session) -> dict[str, Any]:
+    about = session.describe()
+    leader = about.leader
+    limits = leader.joint_limits if leader is not None and about.corrects_with_leader else {}
     return {
         "version": __version__,
-        "strategy": session.strategy.name,
-        "cameras": list(session.cameras),
-        "commands": [c for c in COMMAND_NAMES if c in session.strategy.commands],
+        "session_id": about.id,
+        "strategy": about.strategy,
+        "cameras": list(about.cameras),
+        "commands": [c for c in COMMAND_NAMES if c in about.commands],
         "command_help": {name: spec.help for name, spec in COMMANDS.items()},
-        "joints": list(session.ctx.layout.state_names),
-        "recording": session.recording is not None,
-        "leader_limits": limits or {},
+        "joints": list(about.joints),
+        "recording": about.records,
+        "leader_limits": limits,
     }
+
+
+def _idle_context(host: ConsoleHost, tablet: bool) -> dict[str, Any]:
+    return {
+        "version": __version__,
+        "session_id": "",
+        "tablet": tablet,
+        "cameras": list(host.cameras),
+        "strategies": list(STRATEGY_CHOICES),
+        "record_modes": list(RECORD_MODES),
+        "engines": list(ENGINE_CHOICES),
+        "builtins": builtin_policy_names(),
+    }
+
+
+def _page(request: Request, template: str, tablet: bool) -> Any:
+    host: ConsoleHost = request.app.state.host
+    session = host.session
+    if session is None:
+        return templates.TemplateResponse(request, "idle.html", _idle_context(host, tablet))
+    return templates.TemplateResponse(request, template, _context(session))
 
 
 @router.get("/", response_class=HTMLResponse)
 def index(request: Request) -> Any:
-    """The operator page (desktop)."""
-    return templates.TemplateResponse(request, "index.html", _context(request.app.state.session))
+    """The operator page (desktop); while no session runs, the New session form and the past sessions."""
+    return _page(request, "index.html", tablet=False)
 
 
 @router.get("/tablet", response_class=HTMLResponse)
 def tablet(request: Request) -> Any:
     """The touch-first intervention view (large buttons, phase colours; 768x1024 and up)."""
-    return templates.TemplateResponse(request, "tablet.html", _context(request.app.state.session))
+    return _page(request, "tablet.html", tablet=True)

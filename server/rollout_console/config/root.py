@@ -30,7 +30,16 @@ class ServerConfig(StrictModel):
         description="Largest HTTP request body accepted; larger ones get 413 before they are read or parsed",
     )
     exit_when_stopped: bool = Field(
-        True, description="Exit the process once the session has stopped (after a short linger)"
+        False, description="Exit the process once the session has stopped (after a short linger); by default the "
+        "server stays up, idle, and the page starts the next session"
+    )
+    data_dir: str | None = Field(
+        None, description="Directory for datasets of sessions started from the page (their --dataset.root must be "
+        "inside) and the session history (default: $HF_LEROBOT_HOME)"
+    )
+    policies_dir: str | None = Field(
+        None, description="Directory of local checkpoints a session started from the page may load (default: none; "
+        "built-ins and Hub ids only)"
     )
 
 

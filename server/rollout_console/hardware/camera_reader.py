@@ -9,7 +9,7 @@ import time
 import numpy as np
 
 from .latest_frame import LatestFrame
-from .protocols import Camera
+from .protocols import Camera, TableProjection
 
 __all__ = ["CameraReader"]
 
@@ -30,6 +30,11 @@ class CameraReader(LatestFrame):
         self.camera = camera
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    def table_point(self, u: float, v: float) -> tuple[float, float] | None:
+        """The wrapped camera's table point under a normalised pixel (None when it has no such geometry)."""
+        camera = self.camera
+        return camera.table_point(u, v) if isinstance(camera, TableProjection) else None
 
     def start(self) -> None:
         if self._thread is not None:

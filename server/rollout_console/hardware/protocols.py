@@ -84,6 +84,15 @@ class CameraSource(Protocol):
 
 
 @runtime_checkable
+class TableProjection(Protocol):
+    """A camera that can say which point of the table a pixel shows (the sim's top view): drag targets."""
+
+    def table_point(self, u: float, v: float) -> tuple[float, float] | None:
+        """World (x, y) metres under the normalised pixel (u, v) in 0..1, or None where it is not defined."""
+        ...
+
+
+@runtime_checkable
 class Robot(Protocol):
     """A robot the console drives (LeRobot's Robot interface plus ``cameras``)."""
 

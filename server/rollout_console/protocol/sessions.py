@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["SessionDataset", "SessionList", "SessionRecord", "END_CAUSES"]
+__all__ = ["END_CAUSES", "SessionDataset", "SessionList", "SessionRecord"]
 
 END_CAUSES = ("stopped", "estop", "error", "duration", "shutdown", "start_failed")
 """Why a session ended: a stop command, a stop while estopped, an error, its --duration, the server shutting

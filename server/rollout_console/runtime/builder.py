@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from ..config import RolloutConsoleConfig
@@ -19,7 +20,7 @@ from ..strategies.recording import open_recording
 from ..protocol.events import EventBus
 from .session import Session
 
-__all__ = ["build_session"]
+__all__ = ["Hardware", "build_hardware", "build_session"]
 
 
 def build_engine_for_strategy(config: RolloutConsoleConfig, layout: FeatureLayout) -> Any:
@@ -29,20 +30,37 @@ def build_engine_for_strategy(config: RolloutConsoleConfig, layout: FeatureLayou
     return build_engine(config, layout)
 
 
-def build_session(config: RolloutConsoleConfig, *, hub_api: Any = None) -> Session:
+@dataclass(frozen=True)
+class Hardware:
+    """The devices a ConsoleHost keeps connected across sessions (built once from the machine part)."""
+
+    robot: ThreadSafeRobot
+    teleop: Any  # Teleoperator | None
+
+
+def build_hardware(config: RolloutConsoleConfig) -> Hardware:
+    """The robot (thread-safe) and the leader arm of ``config``, not connected yet."""
+    return Hardware(ThreadSafeRobot(make_robot(config.robot)), make_teleop(config.teleop))
+
+
+def build_session(config: RolloutConsoleConfig, *, hub_api: Any = None, hardware: Hardware | None = None,
+                  events: EventBus | None = None) -> Session:
     """Build everything without connecting hardware; ``Session.start`` connects.
 
     A dataset is opened here (recovered, and checked for compatibility on resume) so that a mismatch
     stops the program before the robot is touched. ``hub_api`` replaces the Hugging Face client
-    (tests inject failures at that boundary).
+    (tests inject failures at that boundary). ``hardware`` and ``events`` are lent by a ConsoleHost: the
+    session then leaves the devices connected when it ends and numbers its events on the host's bus.
     """
-    robot = ThreadSafeRobot(make_robot(config.robot))
+    lent = hardware is not None
+    hardware = hardware or build_hardware(config)
+    robot = hardware.robot
     layout = FeatureLayout.from_robot(robot.observation_features, robot.action_features)
-    events = EventBus()
+    events = events or EventBus()
     recording = open_recording(config, layout, robot.name, events, hub_api) if config.dataset else None
     engine = build_engine_for_strategy(config, layout)
     strategy = make_strategy(config, recording, engine=engine, robot=robot)
-    teleop = make_teleop(config.teleop)
+    teleop = hardware.teleop
     if teleop is not None and config.strategy.type == "dagger":
         missing = [name for name in layout.action_names if name not in teleop.action_features]
         if missing:
@@ -56,7 +74,7 @@ def build_session(config: RolloutConsoleConfig, *, hub_api: Any = None) -> Sessi
     ctx = TickContext(config=config, robot=robot, layout=layout, engine=engine, events=events,
                       interpolator=ActionInterpolator(config.interpolation_multiplier),
                       teleop=teleop, teleop_driver=driver)
-    session = Session(config, ctx, strategy)
+    session = Session(config, ctx, strategy, owns_hardware=not lent)
     if recording is not None:
         recording.recorder.set_tick_gate(session.loop.wait_after_tick)
     return session

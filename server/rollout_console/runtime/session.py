@@ -25,6 +25,7 @@ from ..strategies.base import Strategy
 from ..strategies.context import TickContext
 from ..protocol.commands import COMMAND_NAMES, Command, CommandOutcome, CommandResult
 from .control_loop import ControlLoop
+from .session_facade import SessionFacade
 from ..protocol.events import EventBus
 from ..protocol.phases import Phase
 from .timing import TickTiming
@@ -38,12 +39,21 @@ _SHUTDOWN_CAP_S = 600.0
 """The longest a shutdown waits for saves that keep making progress."""
 
 
-class Session:
-    """Owns the robot, engine, strategy and control loop of one rollout."""
+class Session(SessionFacade):
+    """Owns the engine, strategy and control loop of one rollout (and the robot, unless a host lends it)."""
 
-    def __init__(self, config: RolloutConsoleConfig, ctx: TickContext, strategy: Strategy) -> None:
+    def __init__(self, config: RolloutConsoleConfig, ctx: TickContext, strategy: Strategy, *,
+                 owns_hardware: bool = True) -> None:
         self.config = config
         self.id = uuid.uuid4().hex[:12]
+        self.owns_hardware = owns_hardware
+        """False when a ConsoleHost lends the robot and leader: they stay connected after the session."""
+        self.started_at: float | None = None
+        """Unix time the loop started (None before start)."""
+        self.ended_at: float | None = None
+        self.end_cause: str | None = None
+        """Why the session ended: stopped, estop, error, duration or shutdown (None while it runs)."""
+        self._stop_request: tuple[str, Phase] | None = None  # (source, phase) of the accepted stop
         self.ctx = ctx
         self.strategy = strategy
         self.events: EventBus = ctx.events
@@ -81,14 +91,29 @@ class Session:
                 raise RuntimeError("session already started")
             self._started = True
         sys.setswitchinterval(self.config.loop.gil_switch_interval_ms / 1000.0)
-        if not self.ctx.robot.is_connected:
-            self.ctx.robot.connect()
-        if self.ctx.teleop is not None and not self.ctx.teleop.is_connected:
-            self.ctx.teleop.connect()
-        self.ctx.engine.start()
-        self.ctx.started_at = time.perf_counter()
-        self.strategy.start(self.ctx)
-        self.events.publish("session_started", strategy=self.strategy.name, fps=self.config.fps)
+        try:
+            if not self.ctx.robot.is_connected:
+                self.ctx.robot.connect()
+            if self.ctx.teleop is not None and not self.ctx.teleop.is_connected:
+                self.ctx.teleop.connect()
+            self.ctx.engine.start()
+            self.ctx.started_at = time.perf_counter()
+            self.started_at = time.time()
+            self.strategy.start(self.ctx)
+        except BaseException:
+            # never half started: the engine stops, owned devices are released, the session is over
+            self.ended_at, self.end_cause = time.time(), "start_failed"
+            try:
+                self.strategy.finish(self.ctx)  # closes a dataset opened by the build
+            except Exception:
+                log.exception("strategy finish after a failed start failed")
+            try:
+                self._release()
+            except Exception:
+                log.exception("releasing after a failed start failed")
+            self._finished.set()
+            raise
+        self.events.publish("session_started", strategy=self.strategy.name, fps=self.config.fps, session_id=self.id)
         self.loop.start()
 
     def on_stopped(self, callback: Callable[[], None]) -> None:
@@ -147,8 +172,15 @@ class Session:
         try:
             self.ctx.engine.stop()
         finally:
+            if self.owns_hardware:
+                self.release_hardware()
+
+    def release_hardware(self) -> None:
+        """Disconnect the leader and the robot (a ConsoleHost does this once, when the server ends)."""
+        try:
             if self.ctx.teleop is not None and self.ctx.teleop.is_connected:
                 self.ctx.teleop.disconnect()
+        finally:
             if self.ctx.robot.is_connected:
                 self.ctx.robot.disconnect()
 
@@ -214,12 +246,11 @@ class Session:
             raise CommandRejected("the scripted expert drives the leader (--teleop.driver=expert)")
         if pixel is not None:
             camera, u, v = pixel
-            if camera != "top" or "top" not in self.cameras:
-                raise CommandRejected("drag targets are only defined on the sim's top camera")
-            source_cam = self.cameras["top"]
-            from ..hardware.sim.render import unproject_top
-
-            x, y = unproject_top(u * source_cam.width, v * source_cam.height, source_cam.width, source_cam.height)
+            point = self.table_point(camera, u, v)
+            if point is None:
+                cameras = ", ".join(self.drag_cameras()) or "none on this robot"
+                raise CommandRejected(f"drag targets are not defined on camera {camera!r} (drag cameras: {cameras})")
+            x, y = point
         try:
             if pixel is not None:
                 teleop.set_tip(x, y, gripper=gripper, moved_by=source, clamp=True)
@@ -245,13 +276,26 @@ class Session:
         except Exception:
             log.exception("releasing the hardware failed")
         self._drain_commands("the session has stopped")
-        self.events.publish("session_stopped", phase=self.ctx.phase.value)
+        self.ended_at = time.time()
+        self.end_cause = self._end_cause(error)
+        self.events.publish("session_stopped", phase=self.ctx.phase.value, session_id=self.id,
+                            cause=self.end_cause)
         self._finished.set()
         for callback in self._stopped_callbacks:
             try:
                 callback()
             except Exception:
                 log.exception("stopped callback failed")
+
+    def _end_cause(self, error: BaseException | None) -> str:
+        if error is not None or self.ctx.phase is Phase.ERROR:
+            return "error"
+        if self._stop_request is None:  # the strategy stopped by itself
+            return "duration" if self.config.duration > 0 and self.ctx.elapsed_s >= self.config.duration else "stopped"
+        source, phase = self._stop_request
+        if source == "shutdown":
+            return "shutdown"
+        return "estop" if phase is Phase.ESTOPPED else "stopped"
 
     # ------------------------------------------------------------ commands
 
@@ -318,12 +362,16 @@ class Session:
                 return
             if not future.set_running_or_notify_cancel():
                 continue  # withdrawn by a timed-out submitter
+            phase_before = self.ctx.phase
             try:
                 outcome = self.strategy.handle(self.ctx, command)
             except Exception as exc:
                 log.exception("command %s failed", command.name)
                 outcome = CommandResult.refused(self.ctx.phase, f"{command.name} failed: {exc}",
                                                 CommandOutcome.FAILED)
+            if command.name == "stop" and self._stop_request is None and (
+                    isinstance(outcome, concurrent.futures.Future) or outcome.accepted):
+                self._stop_request = (command.source, phase_before)
             if isinstance(outcome, concurrent.futures.Future):
                 # applied now, acknowledged later (a save is acknowledged once the episode is durable)
                 outcome.add_done_callback(lambda done, c=command, f=future: self._finish(c, f, self._deferred(c, done)))

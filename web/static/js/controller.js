@@ -49,6 +49,8 @@ export class Controller extends EventTarget {
     this.seenAt = null; // Date.now() of the last state message
     this.ended = false; // the session said it stopped (event or phase) before the socket closed
     this.estopDelivery = null; // the E-STOP being delivered, if any
+    this.exitWhenStopped = false; // the server exits when its session stops (hello says)
+    this.reloading = false; // the page is reloading for another session (or for none)
     setInterval(() => this.watch(), 500);
   }
 
@@ -94,6 +96,8 @@ export class Controller extends EventTarget {
   onMessage(message) {
     switch (message.type) {
       case 'hello':
+        this.exitWhenStopped = Boolean(message.exit_when_stopped);
+        if (this.followSession(message.session_id, message.server_closing)) return;
         if (this.sessionId && this.sessionId !== message.session_id) {
           this.lastSeq = 0; // a new server: its sequence numbers start again
           this.resyncEvents();
@@ -104,6 +108,7 @@ export class Controller extends EventTarget {
         this.emit('rc:hello', message);
         break;
       case 'state':
+        if (this.followSession(message.session_id, message.server_closing)) return;
         this.state = message;
         this.seenAt = Date.now();
         this.keepLease();
@@ -140,6 +145,27 @@ export class Controller extends EventTarget {
       default:
         break;
     }
+  }
+
+  /**
+   * A page is drawn for one session (its strategy's buttons) or for none (the New session form). When the
+   * server's current session is another one, the page reloads to draw the right one, unless the session
+   * ended on a server that exits with it (--server.exit_when_stopped) or that is shutting down: then the
+   * page keeps the session's last state and says it ended. Returns true when the message is not for this
+   * page (a reload is under way, or the idle server's state on a page that stays with its ended session).
+   */
+  followSession(sessionId, serverClosing = false) {
+    const drawnFor = document.body.dataset.sessionId;
+    if (drawnFor === undefined || this.reloading) return this.reloading;
+    const current = sessionId || '';
+    if (current === drawnFor) return false;
+    if (!current && (this.exitWhenStopped || serverClosing)) {
+      this.seenAt = Date.now(); // the server still answers: not stale, only ended
+      return true;
+    }
+    this.reloading = true;
+    window.location.reload();
+    return true;
   }
 
   async resyncEvents() {

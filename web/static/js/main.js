@@ -9,6 +9,7 @@ import { KeymapDialog } from './keymap-dialog.js';
 import { LeasePanel } from './lease-panel.js';
 import { EpisodeList, RecordingPanel } from './recording-panel.js';
 import { ReviewDialog } from './review-dialog.js';
+import { NewSessionForm, SessionList } from './session-form.js';
 import {
   BannerView, ConnectionView, EventLog, HealthView, JointsView, PhaseView, TabletFacts,
 } from './status-views.js';
@@ -36,7 +37,9 @@ mount('.episodes', EpisodeList);
 mount('.teleop-panel', TeleopPanel);
 mount('.evaluation-panel', EvaluationPanel);
 mount('[data-testid="review-dialog"]', ReviewDialog);
-if (document.body.classList.contains('tablet')) TabletFacts(document, controller);
+mount('[data-testid="new-session"]', NewSessionForm);
+mount('[data-testid="sessions"]', SessionList);
+if (document.body.classList.contains('tablet') && $('[data-testid="correction-timer"]')) TabletFacts(document, controller);
 if ($('[data-testid="keymap-dialog"]')) {
   KeymapDialog($('[data-testid="keymap-dialog"]'), $('[data-testid="keymap-open"]'), $('[data-testid="shortcuts"]'));
 }

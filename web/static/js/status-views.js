@@ -102,6 +102,11 @@ export function BannerView(el, controller) {
     if (state?.phase === 'stopped') {
       return { kind: 'ended', level: 'info', text: 'The session ended (stopped). Only a new session can move the robot.' };
     }
+    if (state?.phase === 'idle' && state.last_session) {
+      const last = state.last_session;
+      return { kind: 'idle', level: last.end_cause === 'error' ? 'error' : 'info',
+               text: `The ${last.strategy} session ended (${last.end_cause}). No session is running: start a new one.` };
+    }
     if (state?.notice) return { kind: 'notice', level: 'warning', text: state.notice };
     if (dropped > 0) {
       return { kind: 'dropped', level: 'error',
@@ -160,6 +165,7 @@ export function HealthView(root, controller) {
   const policy = root.querySelector('[data-testid="policy-name"]');
   const latency = root.querySelector('[data-testid="policy-latency"]');
   controller.addEventListener('rc:state', ({ detail }) => {
+    if (!detail.loop || !detail.policy) return; // the idle server's state: no loop, no policy
     hz.textContent = fmt(detail.loop.measured_hz, 1);
     p99.textContent = fmt(detail.loop.lateness_ms.p99, 2);
     overruns.textContent = String(detail.loop.overruns);

@@ -9,7 +9,7 @@ from fastapi import APIRouter, HTTPException, WebSocket
 from fastapi.responses import Response
 
 from ..access import admit_websocket
-from ..deps import HubsDep
+from ..deps import HostDep, HubsDep
 from ..preview import HEADER, PreviewHubs
 
 router = APIRouter()
@@ -53,10 +53,10 @@ async def camera_socket(websocket: WebSocket, name: str) -> None:
     responses={200: {"content": {"image/jpeg": {}}}, 404: {"description": "Unknown camera or no frame yet"}},
     response_class=Response,
 )
-async def snapshot(name: str, hubs: HubsDep) -> Response:
-    """The latest frame as a JPEG; ``X-Capture-Time`` is its capture time (Unix seconds)."""
+async def snapshot(name: str, hubs: HubsDep, host: HostDep) -> Response:
+    """The latest frame as a JPEG; ``X-Capture-Time`` is its capture time (Unix seconds). Works while idle."""
     hub = hubs.get(name)
-    frame = hub.source.latest() if hub else None
+    frame = host.latest_frame(name) if hub else None
     if hub is None or frame is None:
         raise HTTPException(404, f"unknown camera {name!r}" if hub is None else f"camera {name!r} has no frame yet")
     packet = await asyncio.to_thread(hub.encode, frame)

@@ -10,10 +10,10 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from ...protocol.commands import COMMAND_NAMES, COMMANDS, CommandResult, args_of
-from ...runtime.session import Session
+from ...runtime.host import ConsoleHost
 from ..access import AccessRefusal, Caller, authorize_command
 from ..client_id import ClientIdHeader, checked_client_id, client_id_openapi
-from ..deps import SessionDep
+from ..deps import HostDep
 from ..outcomes import http_status
 from ..schemas import BODY_RESPONSES, CommandAccepted, ErrorDetail
 
@@ -25,7 +25,8 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {
     **BODY_RESPONSES,
     202: {"model": CommandAccepted, "description": "Applied; its outcome (a save) is not confirmed yet"},
     403: {"model": ErrorDetail, "description": "Viewers may only send estop"},
-    409: {"model": ErrorDetail, "description": "Not valid in the current phase (the reason is in detail)"},
+    409: {"model": ErrorDetail, "description": "Not valid in the current phase (the reason is in detail); while "
+                                               "idle every command but estop"},
     423: {"model": ErrorDetail, "description": "Another client holds control; detail names the holder"},
     503: {"model": ErrorDetail, "description": "The control loop did not apply the command in time"},
 }
@@ -44,20 +45,20 @@ def to_response(result: CommandResult | AccessRefusal) -> JSONResponse | Command
 
 
 def _make_endpoint(name: str, model: type[BaseModel]) -> Any:
-    async def endpoint(request: Request, session: Session, body: BaseModel | None = None,
+    async def endpoint(request: Request, host: ConsoleHost, body: BaseModel | None = None,
                        x_client_id: str | None = None) -> Any:
         x_client_id = checked_client_id(x_client_id, required=False)
         args = args_of(body)
         source = f"rest:{x_client_id}" if x_client_id else "rest"
         refusal = authorize_command(request.app, Caller(request.state.role, x_client_id), name, source)
-        result = refusal or await session.submit_async(name, args, source=source)
+        result = refusal or await host.submit_async(name, args, source=source)
         return to_response(result)
 
     # Resolved annotations (the module uses postponed annotations, FastAPI needs real types here).
     endpoint.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
         [
             inspect.Parameter("request", inspect.Parameter.KEYWORD_ONLY, annotation=Request),
-            inspect.Parameter("session", inspect.Parameter.KEYWORD_ONLY, annotation=SessionDep),
+            inspect.Parameter("host", inspect.Parameter.KEYWORD_ONLY, annotation=HostDep),
             inspect.Parameter("body", inspect.Parameter.KEYWORD_ONLY, default=None,
                               annotation=Annotated[Optional[model], Body()]),  # noqa: UP045
             inspect.Parameter("x_client_id", inspect.Parameter.KEYWORD_ONLY, default=None,

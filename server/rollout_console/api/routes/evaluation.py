@@ -21,5 +21,5 @@ def evaluation(session: SessionDep) -> dict[str, Any]:
     the comparison (difference with its interval, Fisher's exact test, episodes still needed); episodes."""
     report = session.evaluation()
     if report is None:
-        raise HTTPException(404, f"the {session.strategy.name} strategy evaluates nothing (--strategy.type=episodic)")
+        raise HTTPException(404, f"the {session.describe().strategy} strategy evaluates nothing (--strategy.type=episodic)")
     return report

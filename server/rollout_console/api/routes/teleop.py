@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ...errors import CommandRejected
-from ...runtime.session import Session
+from ...runtime.host import IDLE_DETAIL, ConsoleHost
 from ..access import Caller, authorize_command
 from ..client_id import ClientIdHeader, checked_client_id, client_id_openapi
 from ..schemas import BODY_RESPONSES, ErrorDetail
@@ -54,7 +54,10 @@ def apply_teleop(app: Any, caller: Caller, body: TeleopBody, source: str) -> dic
     refusal = authorize_command(app, caller, "teleop", source)
     if refusal is not None:
         raise HTTPException(refusal.status, refusal.detail)
-    session: Session = app.state.session
+    host: ConsoleHost = app.state.host
+    session = host.session
+    if session is None:
+        raise HTTPException(409, IDLE_DETAIL)
     try:
         return session.move_leader(
             joints=body.joints,
@@ -72,7 +75,9 @@ def teleop_state(request: Request) -> dict[str, Any]:
     """The leader arm's joints, targets and fingertip, and the handover state."""
     status = request.app.state.status_cache.get()
     if "teleop" not in status:
-        raise HTTPException(404, "this session has no leader arm")
+        idle = status.get("session_id") is None
+        raise HTTPException(404, f"{IDLE_DETAIL} (the leader is read through a session)" if idle
+                            else "this session has no leader arm")
     return status["teleop"]
 
 

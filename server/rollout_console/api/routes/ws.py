@@ -1,6 +1,7 @@
 """WS /api/v1/ws: state at 10 Hz, every event, commands with acknowledgements, the operator lease.
 
-Server -> client:  {"type": "hello", ...} once, then {"type": "state", ...} every 100 ms (with this
+Server -> client:  {"type": "hello", ...} once (``server_id``, new on every server start, beside ``session_id``,
+                   null while idle; ``seq`` counts per server process across sessions), then {"type": "state", ...} every 100 ms (with this
                    client's view of the lease), {"type": "event", "seq": N, ...} for each event,
                    {"type": "ack", ...} per command, {"type": "lease", ...} per lease request,
                    {"type": "pong"} per ping, {"type": "error", "detail": ...} for malformed input.
@@ -28,7 +29,7 @@ from pydantic import ValidationError
 from ... import __version__
 from ...protocol.commands import COMMAND_NAMES, COMMANDS, ArgsError, CommandOutcome, CommandResult, validate_args
 from ...protocol.toggles import toggles_table
-from ...runtime.session import Session
+from ...runtime.host import ConsoleHost
 from ..access import Caller, admit_websocket, authorize_command
 from ..auth import Role
 from ..errors import clean_issues
@@ -52,7 +53,7 @@ async def control_socket(websocket: WebSocket, since: int | None = None) -> None
     caller = await admit_websocket(websocket)
     if caller is None:
         return
-    session: Session = websocket.app.state.session
+    host: ConsoleHost = websocket.app.state.host
     cache: StatusCache = websocket.app.state.status_cache
     lease: OperatorLease = websocket.app.state.lease
     await websocket.accept()
@@ -63,21 +64,27 @@ async def control_socket(websocket: WebSocket, since: int | None = None) -> None
         with contextlib.suppress(RuntimeError):  # the loop may be closing
             loop.call_soon_threadsafe(outbox.put_nowait, event.to_dict())
 
-    unsubscribe = session.events.subscribe(on_event)
-    first_seq = session.events.last_seq if since is None else since
-    for event in session.events.since(first_seq) if since is not None else []:
+    unsubscribe = host.events.subscribe(on_event)
+    first_seq = host.events.last_seq if since is None else since
+    for event in host.events.since(first_seq) if since is not None else []:
         outbox.put_nowait(event.to_dict())
+    session = host.session
+    about = None if session is None else session.describe()
     await websocket.send_json(
         {
             "type": "hello",
             "version": __version__,
-            "session_id": session.id,
-            "strategy": session.strategy.name,
-            "commands": sorted(session.strategy.commands),
-            "command_help": {name: COMMANDS[name].help for name in sorted(session.strategy.commands)},
+            "server_id": host.server_id,
+            "session_id": None if about is None else about.id,
+            "phase": host.phase.value,
+            "strategy": None if about is None else about.strategy,
+            "commands": [] if about is None else list(about.commands),
+            "command_help": {} if about is None else {name: COMMANDS[name].help for name in about.commands},
             "toggles": toggles_table(),
-            "cameras": list(session.cameras),
-            "event_seq": session.events.last_seq,
+            "cameras": list(host.cameras),
+            "event_seq": host.events.last_seq,
+            "exit_when_stopped": host.config.server.exit_when_stopped,
+            "server_closing": host.closing,
             "role": caller.role.value,
             "client": caller.client_id,
             "lease": {"timeout_s": lease.config.timeout_s, "heartbeat_s": lease.config.heartbeat_s},
@@ -166,7 +173,7 @@ def _handle(text: str, websocket: WebSocket, caller: Caller,
 
 def _command(message: dict[str, Any], websocket: WebSocket, caller: Caller,
              outbox: asyncio.Queue[dict[str, Any]]) -> asyncio.Task[None] | None:
-    session: Session = websocket.app.state.session
+    host: ConsoleHost = websocket.app.state.host
     message_id = _reply_id(message)
     name = message.get("name")
     if not isinstance(name, str):
@@ -177,12 +184,12 @@ def _command(message: dict[str, Any], websocket: WebSocket, caller: Caller,
         outbox.put_nowait({"type": "ack", "id": message_id, **ack_fields(result), **extra})
 
     if name not in COMMAND_NAMES:
-        ack(CommandResult.refused(session.phase, f"unknown command {_short(name)}", CommandOutcome.UNKNOWN))
+        ack(CommandResult.refused(host.phase, f"unknown command {_short(name)}", CommandOutcome.UNKNOWN))
         return None
     try:  # the command table's argument model: what REST refuses, the socket refuses (before the lease check)
         args = validate_args(name, message.get("args"), clean=clean_issues)
     except ArgsError as exc:
-        ack(CommandResult.refused(session.phase, str(exc), CommandOutcome.BAD_ARGS), error="bad_args",
+        ack(CommandResult.refused(host.phase, str(exc), CommandOutcome.BAD_ARGS), error="bad_args",
             errors=exc.issues)
         return None
     named = message.get("client")  # a script without ?client= may name itself per message (events only)
@@ -194,7 +201,7 @@ def _command(message: dict[str, Any], websocket: WebSocket, caller: Caller,
         return None
 
     async def run() -> None:
-        ack(await session.submit_async(name, args, source=source))
+        ack(await host.submit_async(name, args, source=source))
 
     return asyncio.create_task(run())
 

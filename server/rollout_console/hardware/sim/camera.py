@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from ...errors import DeviceNotConnectedError
-from .render import SceneRenderer
+from .render import SceneRenderer, unproject_top
 from .world import SimWorld
 
 __all__ = ["SimCamera"]
@@ -31,6 +31,12 @@ class SimCamera:
 
     def __str__(self) -> str:
         return f"sim camera {self.name}"
+
+    def table_point(self, u: float, v: float) -> tuple[float, float] | None:
+        """The table under a normalised pixel of the top view (drags on the page); None for other views."""
+        if self.name != "top":
+            return None
+        return unproject_top(u * self.width, v * self.height, self.width, self.height)
 
     def connect(self) -> None:
         self._connected = True
