@@ -150,7 +150,7 @@ class StatusPublic(WireModel):
     policy: PolicyStatus | None = Field(description="null while idle")
     inference: InferenceStatus | None = Field(description="null while idle")
     last_session: dict[str, object] | None = Field(
-        None, description="While idle: the session that ran last (id, strategy, end_cause, ended_at)")
+        None, description="While idle: the session that ran last (id, strategy, phase, end_cause, ended_at)")
     server_closing: bool = Field(False, description="While idle: the server is shutting down (no new session)")
     task: dict[str, object] | None = Field(None, description="Task progress (sim robot only)")
     notice: str | None = Field(None, description="Why the session paused on its own, if it did")

@@ -322,7 +322,8 @@ class ConsoleHost:
             "event_seq": self.events.last_seq,
             "server_closing": self.closing,
             "last_session": None if last is None else {"id": last.id, "strategy": last.strategy.name,
-                                                       "end_cause": last.end_cause, "ended_at": last.ended_at},
+                                                       "phase": last.phase.value, "end_cause": last.end_cause,
+                                                       "ended_at": last.ended_at},
         }
 
     def _idle_robot_status(self) -> dict[str, Any]:

@@ -108,7 +108,10 @@ export class Controller extends EventTarget {
         this.emit('rc:hello', message);
         break;
       case 'state':
-        if (this.followSession(message.session_id, message.server_closing)) return;
+        if (this.followSession(message.session_id, message.server_closing)) {
+          this.settleEnded(message.last_session);
+          return;
+        }
         this.state = message;
         this.seenAt = Date.now();
         this.keepLease();
@@ -166,6 +169,16 @@ export class Controller extends EventTarget {
     this.reloading = true;
     window.location.reload();
     return true;
+  }
+
+  /**
+   * On a page that stays with its ended session, show that session's last phase (a state computed just
+   * before the end may have said "stopping" after the event that said "stopped").
+   */
+  settleEnded(last) {
+    if (!last || last.id !== document.body.dataset.sessionId || !this.state || this.state.phase === last.phase) return;
+    this.state = { ...this.state, phase: last.phase, available_commands: ['estop'] };
+    this.emit('rc:state', this.state);
   }
 
   async resyncEvents() {
