@@ -45,6 +45,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from .serving.main import main as serve_policy_main
 
         return serve_policy_main(args[1:])
+    if args and args[0] == "ctl":  # a running console from a shell script (the light client's `rollout-ctl`)
+        from .client.ctl import main as ctl_main
+
+        return ctl_main(args[1:], prog="rollout-console ctl")
     if any(arg in ("-h", "--help") for arg in args):
         sys.stdout.write(help_text())
         return 0

@@ -8,6 +8,7 @@ import httpx
 import pytest
 from helpers import config, live_server, wait_until
 from rollout_console.api.auth import AccessPolicy
+from rollout_console.client import Console, Unauthorized
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
@@ -47,14 +48,13 @@ def test_token_url_sets_a_cookie_and_drops_the_token_from_the_address(lan, page)
 
 
 def test_viewers_watch_and_may_only_estop(lan) -> None:
-    headers = {"Authorization": f"Bearer {VIEWER}"}
-    assert httpx.get(lan.url + "/api/v1/status", headers=headers).status_code == 200
-    pause = httpx.post(lan.url + "/api/v1/commands/pause", headers=headers)
-    assert pause.status_code == 403 and "viewer" in pause.json()["detail"]
-    estop = httpx.post(lan.url + "/api/v1/commands/estop", headers=headers)
-    assert estop.status_code == 200 and estop.json()["phase"] == "estopped"
-    resume = httpx.post(lan.url + "/api/v1/commands/resume", headers={"Authorization": f"Bearer {OPERATOR}"})
-    assert resume.json()["phase"] == "autonomous"
+    with Console(lan.url, token=VIEWER) as viewer, Console(lan.url, token=OPERATOR) as operator:
+        assert viewer.status().strategy == "base"
+        with pytest.raises(Unauthorized, match="viewer") as refused:
+            viewer.pause()
+        assert refused.value.status == 403
+        assert viewer.estop().phase == "estopped"
+        assert operator.resume().phase == "autonomous"
 
 
 def test_foreign_origins_are_refused_for_commands_and_websockets(lan) -> None:

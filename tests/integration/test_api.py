@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from helpers import config, live_server, wait_until
+from rollout_console.client import CommandRejected, Console, NotFound
 
 
 @pytest.fixture(scope="module")
@@ -20,6 +21,12 @@ def client(server):
         phase = c.get("/api/v1/status").json()["phase"]
         if phase in ("paused", "estopped"):
             c.post("/api/v1/commands/resume")
+
+
+@pytest.fixture
+def console(server, client):
+    with Console(server.url, name="api-test") as console:
+        yield console
 
 
 def test_health_config_cameras(client) -> None:
@@ -46,37 +53,39 @@ def test_status_has_every_documented_field(client) -> None:
     assert s["error"] is None
 
 
-def test_every_command_path(client) -> None:
+def test_every_command_path(client, console) -> None:
+    # the wire contract of an applied command, byte for byte; behaviour below goes through the client
     ok = client.post("/api/v1/commands/pause")
     assert ok.status_code == 200 and ok.json() == {"accepted": True, "phase": "paused", "detail": None,
                                                 "outcome": "applied"}
-    again = client.post("/api/v1/commands/pause", json={})
-    assert again.status_code == 200 and again.json()["detail"] == "already paused"
-    assert client.post("/api/v1/commands/resume").json()["phase"] == "autonomous"
+    assert console.pause().detail == "already paused"
+    assert console.resume().phase == "autonomous"
     for name in ("takeover", "handback", "mark", "save", "discard", "upload"):
-        refused = client.post(f"/api/v1/commands/{name}")
-        assert refused.status_code == 409, name
-        assert "not available with the base strategy" in refused.json()["detail"]
-    unknown = client.post("/api/v1/commands/teleport")
-    assert unknown.status_code == 404 and "unknown command" in unknown.json()["detail"]
-    bad_body = client.post("/api/v1/commands/pause", json={"speed": 3})
-    assert bad_body.status_code == 422
+        with pytest.raises(CommandRejected, match="not available with the base strategy") as refused:
+            console.command(name)
+        assert refused.value.status == 409, name
+    with pytest.raises(NotFound, match="unknown command"):
+        console.command("teleport")
+    with pytest.raises(CommandRejected) as bad_body:
+        console.command("pause", speed=3)
+    assert bad_body.value.status == 422
     bad_json = client.post("/api/v1/commands/pause", content=b"{not json", headers={"content-type": "application/json"})
     assert bad_json.status_code == 422
-    assert client.get("/api/v1/status").json()["phase"] == "autonomous", "refused commands changed nothing"
-    assert client.post("/api/v1/commands/estop").json()["phase"] == "estopped"
-    assert client.post("/api/v1/commands/pause").status_code == 409
-    assert client.post("/api/v1/commands/resume").json()["phase"] == "autonomous"
+    assert console.status().phase == "autonomous", "refused commands changed nothing"
+    assert console.estop().phase == "estopped"
+    with pytest.raises(CommandRejected):
+        console.pause()
+    assert console.resume().phase == "autonomous"
 
 
-def test_events_endpoint_replays_since(client) -> None:
-    start = client.get("/api/v1/events").json()["last_seq"]
-    client.post("/api/v1/commands/pause")
-    client.post("/api/v1/commands/resume")
-    body = client.get(f"/api/v1/events?since={start}").json()
-    kinds = [e["kind"] for e in body["data"]]
+def test_events_endpoint_replays_since(console) -> None:
+    start = console.recent_events().last_seq
+    console.pause()
+    console.resume()
+    body = console.recent_events(since=start)
+    kinds = [e.kind for e in body.data]
     assert kinds.count("phase_changed") == 2 and kinds.count("command") == 2
-    assert body["count"] == len(body["data"]) and body["data"][0]["seq"] == start + 1
+    assert body.count == len(body.data) and body.data[0].seq == start + 1
 
 
 def test_openapi_documents_every_route(client) -> None:

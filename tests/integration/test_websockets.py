@@ -11,6 +11,7 @@ import httpx
 import numpy as np
 import pytest
 from helpers import config, live_server, wait_until
+from rollout_console.client import Console
 from rollout_console.protocol.commands import COMMANDS
 from rollout_console.protocol.toggles import toggles_table
 from websockets.exceptions import ConnectionClosed
@@ -97,14 +98,14 @@ def test_reconnecting_client_replays_missed_events(server) -> None:
         seq = json.loads(ws.recv(timeout=30))["event_seq"]
     server.session.submit("pause", source="script")
     server.session.submit("resume", source="script")
-    with connect(server.ws_url + f"/api/v1/ws?since={seq}") as ws:
+    with Console(server.url) as console:  # the client connects with ?since=N, as a reconnect does
         replayed = []
-        while len([m for m in replayed if m.get("kind") == "phase_changed"]) < 2:
-            message = json.loads(ws.recv(timeout=30))
-            if message["type"] == "event":
-                replayed.append(message)
-        seqs = [m["seq"] for m in replayed]
-        assert seqs == sorted(seqs) and seqs[0] == seq + 1 and len(set(seqs)) == len(seqs)
+        for event in console.events(since=seq):
+            replayed.append(event)
+            if len([e for e in replayed if e.kind == "phase_changed"]) == 2:
+                break
+    seqs = [e.seq for e in replayed]
+    assert seqs == sorted(seqs) and seqs[0] == seq + 1 and len(set(seqs)) == len(seqs)
 
 
 def _frames(server, name: str, count: int) -> list[tuple[int, float, np.ndarray]]:

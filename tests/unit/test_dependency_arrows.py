@@ -20,7 +20,7 @@ ROOT = "<root>"  # rollout_console/__init__.py (the version)
 
 ALLOWED: dict[str, frozenset[str]] = {
     "__main__": frozenset({"cli"}),
-    "cli": frozenset({"api", "runtime", "inputs", "serving", "policies", "config", "errors", ROOT}),
+    "cli": frozenset({"api", "runtime", "inputs", "serving", "policies", "client", "config", "errors", ROOT}),
     # api -> runtime; hardware and inputs are still reached directly (until the session façade owns them)
     "api": frozenset({"runtime", "protocol", "hardware", "inputs", "config", "errors", ROOT}),
     "inputs": frozenset({"protocol", "config", "errors"}),
@@ -39,6 +39,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "window": frozenset(),
     "errors": frozenset(),
     "registry": frozenset({"errors"}),  # the one Registry class every kind of part uses
+    "client": frozenset({"protocol"}),  # the light client: it ships without the rest (client/pyproject.toml)
     "protocol": frozenset(),  # the leaf: the standard library and pydantic only
     ROOT: frozenset(),
 }

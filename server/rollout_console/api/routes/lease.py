@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from ..auth import Role
 from ..client_id import ClientIdHeader, checked_client_id, client_id_openapi
 from ..lease import CLIENT_ID_MAX_LENGTH, CLIENT_ID_PATTERN, LeaseResult, OperatorLease, client_id_problem
+from ...protocol.replies import LeaseAnswer
 from ..schemas import BODY_RESPONSES, ErrorDetail
 
 __all__ = ["LeaseAnswer", "LeaseBody", "router"]
@@ -41,12 +42,6 @@ class LeaseBody(BaseModel):
         if isinstance(value, str) and (problem := client_id_problem(value)) is not None:
             raise ValueError(f"'to' {problem}")  # the rule in words, not only the pattern
         return value
-
-
-class LeaseAnswer(BaseModel):
-    ok: bool
-    reason: str
-    holder: dict[str, Any] | None
 
 
 def _lease(request: Request) -> OperatorLease:

@@ -1,0 +1,177 @@
+"""The session snapshot of ``GET /api/v1/status`` and of every WebSocket ``state`` message."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from .phases import Phase
+from .wire_model import WireModel
+
+__all__ = [
+    "CameraInfo",
+    "CameraStatus",
+    "DiskStatus",
+    "InferenceStatus",
+    "JumpStats",
+    "LatencyPercentiles",
+    "LoopStatus",
+    "Percentiles",
+    "PolicyConnectionStatus",
+    "PolicyStatus",
+    "PreviewStatus",
+    "RecordingStatus",
+    "RobotStatus",
+    "StatusPublic",
+    "UploadStatus",
+]
+
+
+class Percentiles(WireModel):
+    p50: float | None = None
+    p99: float | None = None
+    max: float | None = None
+
+
+class LoopStatus(WireModel):
+    measured_hz: float | None
+    lateness_ms: Percentiles
+    work_ms: Percentiles
+    overruns: int
+    skipped_deadlines: int
+    ticks: int
+
+
+class CameraStatus(WireModel):
+    fps: float
+    age_ms: float | None
+    width: int
+    height: int
+    errors: int
+
+
+class LatencyPercentiles(WireModel):
+    p50: float | None = None
+    p95: float | None = None
+
+
+class PolicyStatus(WireModel):
+    name: str
+    latency_ms: LatencyPercentiles
+
+
+class JumpStats(WireModel):
+    last: float | None = None
+    p99: float | None = None
+    max: float | None = None
+
+
+class PolicyConnectionStatus(WireModel):
+    """A remote policy's link to its server (``--policy.type=remote``)."""
+
+    state: Literal["connecting", "streaming", "degraded", "stalled", "reconnecting"] = Field(
+        description="streaming: replies within the budget; degraded: slower; stalled: a request (or ping) "
+        "unanswered past --policy.stall_after_ms; reconnecting: connection lost, retrying with back-off")
+    server: str = Field(description="The server's URL (never carries the API key)")
+    latency_ms: dict[str, float | None] = Field(description="Round trip p50 and p99")
+    latency_budget_ms: float | None = None
+    in_flight_ms: float | None = Field(None, description="Age of the request on the wire, if any")
+    requests: int
+    reconnects: int
+    bytes_sent_last: int
+    bytes_received_last: int
+    last_error: str | None = None
+
+
+class InferenceStatus(WireModel):
+    engine: str
+    latency_ms: LatencyPercentiles
+    delay_ticks: int
+    queue_depth: int
+    starved_ticks: int
+    boundary_jump: JumpStats
+    connection: PolicyConnectionStatus | None = Field(None, description="Remote policies only")
+
+
+class RobotStatus(WireModel):
+    name: str
+    id: str
+    joints: dict[str, float] = Field(description='Measured joint positions, "<joint>.pos": value')
+
+
+class PreviewStatus(WireModel):
+    viewers: int
+    encodes: int = Field(description="JPEG encodes since start (one per frame, shared by all viewers)")
+    encodes_per_s: float
+
+
+class DiskStatus(WireModel):
+    free_bytes: int | None = Field(description="Free bytes on the dataset's file system (None if unreadable)")
+    min_free_bytes: int = Field(description="--dataset.min_free_gb in bytes: below it, a disk_low warning")
+    low: bool
+    dataset_bytes: int = Field(description="Size of the dataset on disk (sampled every few seconds)")
+
+
+class RecordingStatus(WireModel):
+    state: str = Field(description="idle, recording, saving or dropping")
+    episode_index: int | None
+    frames: int
+    elapsed_s: float
+    dropped_frames: int = Field(description="Frames not recorded because the encoders fell behind (never hidden)")
+    backlog_s: float
+    episodes: int
+    last_error: str | None
+    pending_saves: int = Field(0, description="Saves submitted and not yet durable (stopped waits for 0)")
+    disk: DiskStatus | None = Field(None, description="Free space on the dataset's disk, sampled off the loop")
+
+
+class UploadStatus(WireModel):
+    state: str
+    progress: dict[str, int] | None = None
+    last_error: str | None = None
+
+
+class StatusPublic(WireModel):
+    """Snapshot of the session; strategies add their own fields (recording, upload, ...)."""
+
+    server_id: str | None = Field(None, description="New on every server start (clients then resync from seq 0)")
+    session_id: str | None = Field(description="The running session; null while idle")
+    strategy: str | None = Field(description="The running session's strategy; null while idle")
+    phase: Phase | str = Field(
+        description="The session's phase; idle: no session runs (start one with POST /api/v1/sessions). "
+        "A client also accepts a phase it does not know (a newer server)")
+    fps: float | None = Field(description="Policy and recording rate (null while idle)")
+    control_hz: float | None = Field(description="Command rate: fps x --interpolation_multiplier (null while idle)")
+    elapsed_s: float | None
+    loop: LoopStatus | None = Field(description="Control-loop timing (null while idle: no loop runs)")
+    robot: RobotStatus
+    cameras: dict[str, CameraStatus]
+    policy: PolicyStatus | None = Field(description="null while idle")
+    inference: InferenceStatus | None = Field(description="null while idle")
+    last_session: dict[str, object] | None = Field(
+        None, description="While idle: the session that ran last (id, strategy, phase, end_cause, ended_at)")
+    server_closing: bool = Field(False, description="While idle: the server is shutting down (no new session)")
+    task: dict[str, object] | None = Field(None, description="Task progress (sim robot only)")
+    notice: str | None = Field(None, description="Why the session paused on its own, if it did")
+    notice_level: Literal["warning", "error"] | None = Field(
+        None, description="How serious the notice is: error for a recording failure, warning otherwise"
+    )
+    error: str | None
+    commands: list[str] = Field(description="Commands this strategy understands")
+    available_commands: list[str] = Field(description="Commands that would be accepted right now")
+    event_seq: int = Field(description="Sequence number of the newest event")
+    previews: dict[str, PreviewStatus] = Field(default_factory=dict, description="Camera preview encoders")
+    recording: RecordingStatus | None = Field(None, description="Recording strategies only")
+    upload: UploadStatus | None = Field(None, description="Recording strategies only")
+    teleop: dict[str, object] | None = Field(None, description="The leader arm and the handover, when present")
+    lease: dict[str, object] | None = Field(None, description="Who holds control")
+    inputs: dict[str, object] | None = Field(None, description="Server-side inputs (the foot pedal)")
+
+
+class CameraInfo(WireModel):
+    name: str
+    width: int
+    height: int
+    fps: float
+    stream: str = Field(description="WebSocket path of the JPEG preview stream")
