@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from rollout_console.client import CommandRejected, Console, LeaseHeld, NotFound
+from rollout_console.client import CommandRejected, Console, LeaseHeld
 
 URL = sys.argv[1] if len(sys.argv) > 1 and "://" in sys.argv[1] else os.environ.get("CONSOLE_URL", "http://127.0.0.1:8000")
 console = Console(URL, token=os.environ.get("ROLLOUT_CONSOLE_TOKEN"), name="walkthrough")
@@ -82,11 +82,8 @@ print("video:", video, video.stat().st_size, "bytes")
 # ## Sessions: what ran on this console (and `start_session(config)` while it is idle)
 
 # %%
-try:
-    for record in console.sessions():
-        print(record.id, record.strategy, "running" if record.current else record.end_cause, record.episodes_saved)
-except NotFound:  # a console from before sessions were a resource (one session per process)
-    print("this console serves a single session (no /api/v1/sessions)")
+for record in console.sessions():
+    print(record.id, record.strategy, "running" if record.current else record.end_cause, record.episodes_saved)
 
 # %%
 console.close()

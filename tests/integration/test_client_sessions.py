@@ -3,7 +3,6 @@ the real `rollout-console` command in a second process (a restart is a new proce
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import threading
 from pathlib import Path
@@ -12,10 +11,6 @@ import pytest
 from helpers import cli_server, free_port, wait_until
 from rollout_console.client import RESYNC, CommandRejected, Console
 from rollout_console.client.ctl import main as ctl_main
-
-pytestmark = pytest.mark.skipif(
-    importlib.util.find_spec("rollout_console.api.routes.sessions") is None,
-    reason="needs the sessions API of issue 11 (branch issue-11sessions); runs once it is merged")
 
 
 def _flags(tmp_path: Path) -> list[str]:

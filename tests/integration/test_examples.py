@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -97,8 +96,7 @@ def test_walkthrough_runs_top_to_bottom(tmp_path) -> None:
         done = _run("walkthrough.py", live.url)
         assert done.returncode == 0, done.stderr + done.stdout
         assert "rejected:" in done.stdout and "the other client is told who holds control: walkthrough" in done.stdout
-        if importlib.util.find_spec("rollout_console.api.routes.sessions") is not None:  # issue 11 merged
-            assert " dagger running 1" in done.stdout, done.stdout
+        assert " dagger running 1" in done.stdout, done.stdout
         video = Path(done.stdout.split("video: ", 1)[1].split()[0])
         assert video.read_bytes()[4:8] == b"ftyp", "an MP4"
         with Console(live.url) as console:

@@ -10,13 +10,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
-from ..hardware.protocols import CameraSource, Frame, TableProjection
+from ..hardware.protocols import CameraSource, DrivableLeader, Frame, TableProjection
 from .facade import LeaderCapabilities, LoopFigures, SessionDescription, SessionFigures, SessionSnapshot
 
 if TYPE_CHECKING:
     from ..config import RolloutConsoleConfig
     from ..strategies.base import Strategy
     from ..strategies.context import TickContext
+    from ..strategies.recording import Recording
     from .control_loop import ControlLoop
 
 __all__ = ["SessionFacade"]
@@ -35,6 +36,10 @@ class SessionFacade:
     def cameras(self) -> Mapping[str, CameraSource]:  # the Session's: its robot's cameras
         raise NotImplementedError
 
+    @property
+    def recording(self) -> Recording | None:  # the Session's: its strategy's recording, if any
+        raise NotImplementedError
+
     def status(self) -> dict[str, Any]:  # the Session implements it
         raise NotImplementedError
 
@@ -46,7 +51,7 @@ class SessionFacade:
             commands=tuple(sorted(self.strategy.commands)),
             cameras=tuple(self.cameras),
             joints=tuple(self.ctx.layout.state_names),
-            records=getattr(self.strategy, "recording", None) is not None,
+            records=self.recording is not None,
             evaluates=self.strategy.evaluation is not None,
             corrects_with_leader=self.strategy.needs_leader,
             fps=self.config.fps,
@@ -63,12 +68,12 @@ class SessionFacade:
         teleop = self.ctx.teleop
         if teleop is None:
             return None
-        limits = getattr(teleop, "joint_limits", None)
+        drivable = isinstance(teleop, DrivableLeader)
         return LeaderCapabilities(
-            name=str(getattr(teleop, "name", "leader")),
-            drivable=callable(getattr(teleop, "set_targets", None)),
+            name=teleop.name,
+            drivable=drivable,
             driven_by_expert=self.ctx.teleop_driver is not None,
-            joint_limits=dict(limits) if isinstance(limits, Mapping) else {},
+            joint_limits=dict(teleop.joint_limits) if isinstance(teleop, DrivableLeader) else {},
             drag_cameras=self.drag_cameras(),
         )
 
@@ -91,15 +96,15 @@ class SessionFacade:
         """Loop counters and window, inference, recording and upload status: what /metrics reads."""
         stats = self.loop.stats
         work_p50, work_p99 = stats.work.percentiles(50, 99)
-        recording = getattr(self.strategy, "recording", None)
-        uploader = getattr(recording, "uploader", None)
+        recording = self.recording
+        uploader = None if recording is None else recording.uploader
         return SessionFigures(
             session_id=self.id,
             strategy=str(self.strategy.name),
             robot=str(self.ctx.robot.name),
             robot_id=str(self.ctx.robot.id),
             policy=str(self.ctx.engine.policy_name),
-            engine=str(getattr(self.ctx.engine, "name", "")),
+            engine=self.ctx.engine.name,
             target_hz=float(self.config.fps),
             loop=LoopFigures(ticks=stats.ticks, overruns=stats.overruns, skipped_deadlines=stats.skipped_deadlines,
                              measured_hz=stats.measured_hz(), work_p50_s=work_p50, work_p99_s=work_p99,
