@@ -132,8 +132,25 @@ def test_the_tablet_stops_and_starts_sessions(browser: Browser, tmp_path) -> Non
             wait_until(lambda: (httpx.get(url + "/api/v1/status").json().get("recording") or {}).get("frames", 0) > 5,
                        message="sentry recording")
             _stop_from_the_page(page)
+            # a dagger session with another policy (the built-in flow policy) and a dataset, all by touch
+            page.select_option('[data-testid="session-strategy"]', "dagger")
+            page.check('input[name="policy_source"][value="builtin"]')
+            page.select_option('[data-testid="session-builtin"]', "builtin:sim_flow")
+            page.fill('[data-testid="session-repo-id"]', "tester/tablet_dagger")
+            start.tap()
+            expect(page.locator(PHASE)).to_have_text("autonomous")
+            assert httpx.get(url + "/api/v1/status").json()["policy"]["name"] == "flow:sim_flow"
+            _stop_from_the_page(page)
+            # and again, back to base with the scripted policy
+            page.select_option('[data-testid="session-strategy"]', "base")
+            page.check('input[name="policy_source"][value="scripted"]')
+            start.tap()
+            expect(page.locator(PHASE)).to_have_text("autonomous")
             status = httpx.get(url + "/api/v1/status").json()
-            assert status["server_id"] == server_id and status["phase"] == "idle"
+            assert status["server_id"] == server_id and status["strategy"] == "base"
+            records = httpx.get(url + "/api/v1/sessions").json()["data"]
+            assert [r["strategy"] for r in records] == ["base", "sentry", "dagger", "base"]
+            assert records[2]["dataset"]["repo_id"].startswith("tester/tablet_dagger")  # stamped: a fresh dataset
     finally:
         context.close()
     assert not errors, errors
