@@ -16,3 +16,14 @@ def test_importing_the_client_and_ctl_loads_no_server_module() -> None:
     loaded = set(json.loads(subprocess.run([sys.executable, "-c", code], check=True, capture_output=True,
                                            text=True, timeout=120).stdout))
     assert not [name for name in HEAVY if name in loaded], sorted(name for name in HEAVY if name in loaded)
+
+
+def test_the_light_client_carries_the_console_version() -> None:
+    """client/pyproject.toml has its own version field: it must move with the console's."""
+    import tomllib
+    from pathlib import Path
+
+    import rollout_console
+
+    pyproject = Path(__file__).resolve().parents[3] / "client" / "pyproject.toml"
+    assert tomllib.loads(pyproject.read_text())["project"]["version"] == rollout_console.__version__
