@@ -154,6 +154,7 @@ def _serve(config: RolloutConsoleConfig, host: ConsoleHost, sock: socket.socket,
     )
     if config.server.exit_when_stopped:  # the old contract: the process ends with its (first) session
         def exit_soon(_ended: object = None) -> None:
+            host.refuse_new_sessions("the server is exiting: its session has ended (--server.exit_when_stopped=true)")
             timer = threading.Timer(_LINGER_S, lambda: setattr(server, "should_exit", True))
             timer.daemon = True
             timer.start()

@@ -136,6 +136,18 @@ def test_bad_session_configs_are_refused_with_the_field_named(tmp_path) -> None:
         assert status["phase"] == "idle" and c.get("/api/v1/sessions").json()["count"] == 1  # nothing changed
         assert not (tmp_path / "outside").joinpath("meta").exists()
 
+        # a policy that fails to load after the dataset was opened: 422, and no dataset is left behind,
+        # so the corrected request may use the same folder
+        failing = {"strategy": {"type": "sentry"}, "policy": {"path": "builtin:no_such_checkpoint"},
+                   "dataset": {"repo_id": "t/retry", "root": "retry"}}
+        refused = post(failing)
+        assert refused.status_code == 422, refused.text
+        assert not (tmp_path / "data" / "retry").exists()
+        assert c.get("/api/v1/sessions").json()["count"] == 1
+        del failing["policy"]
+        assert post(failing).status_code == 201
+        _phase_is(c, "autonomous")
+
 
 def test_only_an_operator_may_start_a_session(tmp_path) -> None:
     def lan(port: int) -> AccessPolicy:

@@ -3,8 +3,10 @@
 The command line fixes the machine (``server``, ``robot``, ``teleop``, ``pedal``, ``lease``, ``loop``);
 a session picks its strategy, policy, engine, task and dataset. ``config_for_session`` turns a request
 body into a full, validated ``RolloutConsoleConfig``: fields left out take the command line's values,
-machine fields are refused, and paths are confined (``dataset.root`` under ``--server.data_dir``,
-``policy.path`` a built-in, a Hub id, or a checkpoint under ``--server.policies_dir``).
+machine fields are refused, and paths are confined (``dataset.root`` and an evaluation's ``output_dir``
+strictly under ``--server.data_dir``, ``policy.path`` a built-in, a Hub id, or a checkpoint under
+``--server.policies_dir``, ``policy.features_from`` under ``--server.policies_dir``); an evaluation's
+``success_detector`` (code the server imports) is the command line's only.
 Problems come back as pydantic-style issues (``loc`` names the field) so the API answers 422 with them.
 """
 
@@ -37,6 +39,8 @@ MACHINE_FIELDS = ("server", "robot", "teleop", "pedal", "lease", "loop")
 """What the command line fixes for the life of the process."""
 
 _HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*/[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_BUILTIN_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]*$")
+_HISTORY_DIR = ".rollout-console"  # runtime/history.py keeps the sessions file there
 _FLAG = re.compile(r"--([a-z_]+(?:\.[a-z_]+|\[\d+\])*)")
 _BUILTIN = "builtin:"
 
@@ -78,6 +82,7 @@ def config_for_session(base: RolloutConsoleConfig, body: Mapping[str, Any]) -> R
     chosen = {name: _plain(value) for name, value in body.items()}
     _confine_policies(chosen, base, issues)
     _confine_dataset(chosen, base, issues)
+    _confine_evaluation(chosen, base, issues)
     if issues:
         raise SessionConfigError(issues)
     raw = {**base.model_dump(mode="json", exclude_unset=True), **chosen}
@@ -112,8 +117,14 @@ def _confine_policies(chosen: dict[str, Any], base: RolloutConsoleConfig, issues
 
 def _confine_policy(policy: dict[str, Any], loc: list[str | int], root: Path | None,
                     issues: list[dict[str, Any]]) -> None:
+    features = policy.get("features_from")
+    if isinstance(features, str) and features.strip():
+        _confine_features(policy, features.strip(), loc[:-1] + ["features_from"], root, issues)
     text = policy["path"].strip()
     if text.startswith(_BUILTIN):
+        if not _BUILTIN_NAME.match(text[len(_BUILTIN):]):
+            issues.append(_issue("path_not_allowed", loc, "a built-in is builtin:NAME, NAME one of the console's "
+                                 "built-in checkpoints (no folders)", text))
         return
     local = Path(text)
     candidate = (local if local.is_absolute() or root is None else root / local)
@@ -135,6 +146,50 @@ def _confine_policy(policy: dict[str, Any], loc: list[str | int], root: Path | N
         where = f"under {root}" if root is not None else "here (no --server.policies_dir)"
         issues.append(_issue("path_not_allowed", loc, f"not a built-in (builtin:NAME), a Hub id (owner/name) or a "
                              f"checkpoint {where}", text))
+    elif local.exists():  # the loaders would read it as a folder relative to the server's working directory
+        issues.append(_issue("path_not_allowed", loc, "names a folder relative to the server's working directory, "
+                             "not a Hub id; put the checkpoint under --server.policies_dir", text))
+
+
+def _confine_features(policy: dict[str, Any], text: str, loc: list[str | int], root: Path | None,
+                      issues: list[dict[str, Any]]) -> None:
+    """``policy.features_from`` is a dataset folder: it must be under --server.policies_dir (with the checkpoint)."""
+    local = Path(text).expanduser()
+    resolved = (local if local.is_absolute() or root is None else root / local).resolve()
+    if root is None or not resolved.is_relative_to(root):
+        issues.append(_issue("path_not_allowed", loc, "a features dataset from the web must be under "
+                             "--server.policies_dir" + (f" ({root})" if root is not None else " (not set)"), text))
+        return
+    policy["features_from"] = str(resolved)
+
+
+def _below(path: Path, home: Path) -> bool:
+    """Strictly inside ``home`` and not in the console's own folder there (the sessions file)."""
+    return path != home and path.is_relative_to(home) and not path.is_relative_to(home / _HISTORY_DIR)
+
+
+def _confine_evaluation(chosen: dict[str, Any], base: RolloutConsoleConfig, issues: list[dict[str, Any]]) -> None:
+    """An evaluation's results folder stays under the data folder; its success detector (code the server
+    imports) is the command line's to choose."""
+    strategy = chosen.get("strategy")
+    if not isinstance(strategy, dict):
+        return
+    output = strategy.get("output_dir")
+    if isinstance(output, str) and output.strip():
+        home = data_dir(base)
+        local = Path(output.strip()).expanduser()
+        resolved = (local if local.is_absolute() else home / local).resolve()
+        if not _below(resolved, home):
+            issues.append(_issue("path_not_allowed", ["strategy", "output_dir"],
+                                 f"must be a folder under --server.data_dir ({home})", output))
+        else:
+            strategy["output_dir"] = str(resolved)
+    detector = strategy.get("success_detector")
+    allowed = getattr(base.strategy, "success_detector", None)
+    if detector is not None and detector != allowed:
+        issues.append(_issue("machine_field", ["strategy", "success_detector"], "the success detector is code the "
+                             "server imports: only --strategy.success_detector on the command line chooses it",
+                             detector))
 
 
 def _confine_dataset(chosen: dict[str, Any], base: RolloutConsoleConfig, issues: list[dict[str, Any]]) -> None:
@@ -146,9 +201,9 @@ def _confine_dataset(chosen: dict[str, Any], base: RolloutConsoleConfig, issues:
     if isinstance(given, str) and given.strip():
         local = Path(given.strip())
         resolved = (local if local.is_absolute() else home / local).resolve()
-        if not resolved.is_relative_to(home):
+        if not _below(resolved, home):
             issues.append(_issue("path_not_allowed", ["dataset", "root"],
-                                 f"must be under --server.data_dir ({home})", given))
+                                 f"must be a folder under --server.data_dir ({home})", given))
             return
         dataset["root"] = str(resolved)
         return

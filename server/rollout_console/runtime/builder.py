@@ -64,26 +64,31 @@ def build_session(config: RolloutConsoleConfig, *, hub_api: Any = None, hardware
     if config.dataset:
         recording = open_recording(config, layout, robot.name, events, hub_api,
                                    intervention=kind.records_intervention)
-    engine = build_engine_for_strategy(config, layout)
-    strategy = kind.build(config, recording, StrategyParts(engine=engine, robot=robot))
-    teleop = hardware.teleop
-    if teleop is not None and strategy.needs_leader:
-        missing = [name for name in layout.action_names if name not in teleop.action_features]
-        if missing:
-            raise ConfigError(f"the leader arm has no {missing}: it cannot drive this robot's joints during "
-                              "corrections", flag="--teleop.type")
-    driver = None
-    if isinstance(config.teleop, SimTeleopConfig) and config.teleop.driver == "expert":
-        from ..policies.teleop_expert import ExpertLeaderDriver
+    try:
+        engine = build_engine_for_strategy(config, layout)
+        strategy = kind.build(config, recording, StrategyParts(engine=engine, robot=robot))
+        teleop = hardware.teleop
+        if teleop is not None and strategy.needs_leader:
+            missing = [name for name in layout.action_names if name not in teleop.action_features]
+            if missing:
+                raise ConfigError(f"the leader arm has no {missing}: it cannot drive this robot's joints during "
+                                  "corrections", flag="--teleop.type")
+        driver = None
+        if isinstance(config.teleop, SimTeleopConfig) and config.teleop.driver == "expert":
+            from ..policies.teleop_expert import ExpertLeaderDriver
 
-        if not isinstance(teleop, DrivableLeader):
-            raise ConfigError("--teleop.driver=expert needs a leader the console can move", flag="--teleop.driver")
+            if not isinstance(teleop, DrivableLeader):
+                raise ConfigError("--teleop.driver=expert needs a leader the console can move", flag="--teleop.driver")
 
-        driver = ExpertLeaderDriver(teleop, layout, config.fps)
-    ctx = TickContext(config=config, robot=robot, layout=layout, engine=engine, events=events,
-                      interpolator=ActionInterpolator(config.interpolation_multiplier),
-                      teleop=teleop, teleop_driver=driver)
-    session = Session(config, ctx, strategy, owns_hardware=not lent)
-    if recording is not None:
-        recording.recorder.set_tick_gate(session.loop.wait_after_tick)
-    return session
+            driver = ExpertLeaderDriver(teleop, layout, config.fps)
+        ctx = TickContext(config=config, robot=robot, layout=layout, engine=engine, events=events,
+                          interpolator=ActionInterpolator(config.interpolation_multiplier),
+                          teleop=teleop, teleop_driver=driver)
+        session = Session(config, ctx, strategy, owns_hardware=not lent)
+        if recording is not None:
+            recording.recorder.set_tick_gate(session.loop.wait_after_tick)
+        return session
+    except BaseException:
+        if recording is not None:  # never started: leave no dataset or thread behind (a retry may reuse the root)
+            recording.abandon(created=not config.resume)
+        raise

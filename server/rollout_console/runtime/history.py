@@ -29,6 +29,7 @@ class SessionHistory:
     def __init__(self, path: Path | None) -> None:
         self.path = path
         self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
         self._records: list[dict[str, Any]] = self._load()
         self._close_unfinished()
 
@@ -93,18 +94,23 @@ class SessionHistory:
     def _write(self) -> None:
         if self.path is None:
             return
-        with self._lock:
-            text = json.dumps({"version": 1, "sessions": self._records}, indent=1)
-        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+        with self._write_lock:  # one writer at a time: an older snapshot never replaces a newer file
+            with self._lock:
+                text = json.dumps({"version": 1, "sessions": self._records}, indent=1)
+            self._replace(self.path, text)
+
+    @staticmethod
+    def _replace(path: Path, text: str) -> None:
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            path.parent.mkdir(parents=True, exist_ok=True)
             with open(tmp, "w") as handle:
                 handle.write(text)
                 handle.flush()
                 os.fsync(handle.fileno())
-            os.replace(tmp, self.path)
+            os.replace(tmp, path)
         except OSError as exc:
-            log.warning("session history not written to %s: %s (kept in memory)", self.path, exc)
+            log.warning("session history not written to %s: %s (kept in memory)", path, exc)
             try:
                 tmp.unlink(missing_ok=True)
             except OSError:

@@ -31,7 +31,7 @@ from .builder import Hardware, build_hardware, build_session
 from .history import HISTORY_FILE, SessionHistory
 from .session import Session
 
-__all__ = ["ConsoleHost", "HostInput", "SessionBusy"]
+__all__ = ["ConsoleHost", "HostInput", "SessionBusy", "SessionStartFailed"]
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +47,10 @@ class HostInput(Protocol):
     def stop(self) -> None: ...
 
     def status(self) -> dict[str, Any]: ...
+
+
+class SessionStartFailed(ConsoleError):
+    """The session was built and recorded but failed as it started (hardware, engine): ``start_failed``."""
 
 
 class SessionBusy(ConsoleError):
@@ -75,8 +79,11 @@ class ConsoleHost:
         self._inputs: dict[str, HostInput] = {}
         self._idle_callbacks: list[Callable[[Session], None]] = []
         self._lock = threading.Lock()
+        self._start_done = threading.Condition(self._lock)
         self._starting = False
         self._closing = False
+        self._refusing: str | None = None  # why new sessions are refused (the process is about to exit)
+        self._settled = True  # False from a session's start until its end is recorded and idle announced
         self._episodes: dict[str, int] = {}
         self._unsubscribe = self.events.subscribe(self._count_saves)
         self._idle_robot: tuple[float, dict[str, Any]] = (float("-inf"), {})
@@ -158,6 +165,8 @@ class ConsoleHost:
             if self._closing:
                 return
             self._closing = True
+            # a start in progress finishes first (bounded): its session is then the one stopped below
+            self._start_done.wait_for(lambda: not self._starting, timeout)
         session = self._session
         if session is not None:
             session.shutdown(timeout)
@@ -180,17 +189,22 @@ class ConsoleHost:
     def start_session(self, config: RolloutConsoleConfig) -> Session:
         """Build and start a session from a full, validated config (``config_for_session`` makes one).
 
-        Raises SessionBusy while one runs, ConfigError/RecordingError when it cannot be built (nothing
-        changed), ConsoleError when the hardware fails as it starts (recorded as ``start_failed``).
+        Raises SessionBusy while one runs (or stops, or the server is exiting), ConfigError/RecordingError when
+        it cannot be built (nothing changed), SessionStartFailed when it fails as it starts (recorded as
+        ``start_failed``).
         """
         with self._lock:
             if self._closing:
                 raise SessionBusy("the server is shutting down")
+            if self._refusing is not None:
+                raise SessionBusy(self._refusing)
             if self._starting:
                 raise SessionBusy("a session is starting")
             running = self.session or self._pending_first
             if running is not None:
                 raise SessionBusy(f"session {running.id} is running; stop it first")
+            if not self._settled and self._session is not None:
+                raise SessionBusy(f"session {self._session.id} is still stopping; try again in a moment")
             self._starting = True
         try:
             session = build_session(config, hub_api=self.hub_api, hardware=self.hardware, events=self.events)
@@ -199,6 +213,12 @@ class ConsoleHost:
         finally:
             with self._lock:
                 self._starting = False
+                self._start_done.notify_all()
+
+    def refuse_new_sessions(self, reason: str) -> None:
+        """From now on ``start_session`` answers SessionBusy(reason) (the process is about to exit)."""
+        with self._lock:
+            self._refusing = reason
 
     def _begin(self, session: Session) -> None:
         recording = session.recording
@@ -210,12 +230,14 @@ class ConsoleHost:
                   "started_at": time.time(), "ended_at": None, "end_cause": None, "episodes_saved": 0,
                   "dataset": dataset, "server_id": self.server_id}
         self.history.add(record)
+        self._settled = False
         session.on_stopped(lambda: self._ended(session))
         try:
             session.start()
-        except Exception:
+        except Exception as exc:
             self.history.update(session.id, ended_at=time.time(), end_cause="start_failed")
-            raise
+            self._settled = True
+            raise SessionStartFailed(str(exc)) from exc
 
     def _ended(self, session: Session) -> None:
         """From the session's loop thread, once it has fully stopped: record it, then announce idle."""
@@ -229,6 +251,7 @@ class ConsoleHost:
                 callback(session)
             except Exception:
                 log.exception("idle callback failed")
+        self._settled = True
 
     def _count_saves(self, event: Event) -> None:
         if event.kind == "episode_saved" and self._session is not None:

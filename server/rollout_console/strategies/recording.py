@@ -8,6 +8,7 @@ durable, uploads run in the uploader's thread.
 from __future__ import annotations
 
 import errno
+import shutil
 import time
 from collections import deque
 from concurrent.futures import Future
@@ -278,6 +279,17 @@ class Recording:
         if self.uploader is not None:
             if self.saved_since_upload or self.uploader.status().get("state") in ("pending", "retrying", "error"):
                 self.uploader.request_upload()
+
+    def abandon(self, created: bool) -> None:
+        """The session was never built (a later part failed): stop the threads and, when ``created`` (a new
+        dataset, not a resumed one) holds no episode, remove it, so a corrected retry may use the same root."""
+        self.recorder.close(timeout=10.0)
+        if self.disk is not None:
+            self.disk.stop()
+        if self.uploader is not None:
+            self.uploader.close()
+        if created and self.recorder.status()["total_episodes"] == 0:
+            shutil.rmtree(self.recorder.root, ignore_errors=True)
 
     # -------------------------------------------------------------------- status
 

@@ -74,3 +74,49 @@ def test_model_rules_name_the_field_they_ask_for(tmp_path) -> None:
     with pytest.raises(SessionConfigError) as excinfo:
         config_for_session(_cli(tmp_path), {"strategy": {"type": "sentry", "nope": 1}, "dataset": {"repo_id": "me/x"}})
     assert _locs(excinfo) == [["body", "strategy", "nope"]]
+
+
+@pytest.mark.parametrize("path", ["builtin:../../etc", "builtin:/abs/ckpt", "builtin:a/b", "builtin:"])
+def test_a_builtin_is_one_plain_name(tmp_path, path: str) -> None:
+    with pytest.raises(SessionConfigError) as excinfo:
+        config_for_session(_cli(tmp_path), {"policy": {"path": path}})
+    assert _locs(excinfo) == [["body", "policy", "path"]]
+
+
+def test_a_folder_relative_to_the_servers_directory_is_not_taken_for_a_hub_id(tmp_path, monkeypatch) -> None:
+    (tmp_path / "cwd" / "outputs" / "ckpt").mkdir(parents=True)
+    monkeypatch.chdir(tmp_path / "cwd")
+    with pytest.raises(SessionConfigError) as excinfo:
+        config_for_session(_cli(tmp_path), {"policy": {"type": "lerobot", "path": "outputs/ckpt"}})
+    assert _locs(excinfo) == [["body", "policy", "path"]]
+    assert "working directory" in excinfo.value.issues[0]["msg"]
+
+
+def test_features_from_stays_under_the_policies_dir(tmp_path) -> None:
+    cli = _cli(tmp_path)
+    with pytest.raises(SessionConfigError) as excinfo:
+        config_for_session(cli, {"policy": {"type": "lerobot", "path": "lerobot/act_x", "features_from": "/etc"}})
+    assert _locs(excinfo) == [["body", "policy", "features_from"]]
+    inside = config_for_session(cli, {"policy": {"type": "lerobot", "path": "lerobot/act_x", "features_from": "mine"}})
+    assert inside.policy.features_from == str((tmp_path / "policies" / "mine").resolve())  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("root", [".", "", ".rollout-console", ".rollout-console/x"])
+def test_a_dataset_root_is_strictly_below_the_data_dir_and_outside_the_consoles_folder(tmp_path, root: str) -> None:
+    if not root:
+        root = str((tmp_path / "data").resolve())
+    with pytest.raises(SessionConfigError) as excinfo:
+        config_for_session(_cli(tmp_path), {"strategy": {"type": "sentry"}, "dataset": {"repo_id": "me/x", "root": root}})
+    assert _locs(excinfo) == [["body", "dataset", "root"]]
+
+
+def test_an_evaluation_writes_results_under_the_data_dir_and_imports_no_detector_from_the_web(tmp_path) -> None:
+    cli = _cli(tmp_path)
+    with pytest.raises(SessionConfigError) as excinfo:
+        config_for_session(cli, {"strategy": {"type": "episodic", "output_dir": "/tmp/elsewhere"}})
+    assert _locs(excinfo) == [["body", "strategy", "output_dir"]]
+    config = config_for_session(cli, {"strategy": {"type": "episodic", "output_dir": "results/run1"}})
+    assert config.strategy.output_dir == str((tmp_path / "data").resolve() / "results" / "run1")  # type: ignore[union-attr]
+    with pytest.raises(SessionConfigError) as excinfo:
+        config_for_session(cli, {"strategy": {"type": "episodic", "success_detector": "os:system"}})
+    assert _locs(excinfo) == [["body", "strategy", "success_detector"]]
