@@ -238,7 +238,22 @@ def test_async_console_has_the_same_surface(server) -> None:
             assert (await console.lease())["holder"] is None
             await stream.aclose()
 
-    asyncio.run(scenario())
+    # in a thread of its own: an earlier test's sync Playwright keeps an event loop running on the main thread
+    # (the full suite runs the e2e tests first), and asyncio.run refuses to start inside it
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            asyncio.run(scenario())
+        except BaseException as exc:  # re-raised on the test's thread below
+            errors.append(exc)
+
+    runner = threading.Thread(target=run, name="async-console-test")
+    runner.start()
+    runner.join(180)
+    assert not runner.is_alive(), "the async scenario did not finish within 180 s"
+    if errors:
+        raise errors[0]
 
 
 def test_an_operator_labelled_evaluation_through_the_client(tmp_path) -> None:
