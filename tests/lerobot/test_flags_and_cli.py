@@ -97,7 +97,8 @@ def test_cli_exit_codes_and_messages(tmp_path, fake_act) -> None:
 def test_cli_serves_a_lerobot_robot(tmp_path, fake_act) -> None:
     fakes.write_calibration(tmp_path, "arm1")
     port = free_port()
-    proc = _cli(*arm_flags(tmp_path), f"--policy.path={fake_act}", "--duration=0", port=port)
+    proc = _cli(*arm_flags(tmp_path), f"--policy.path={fake_act}", "--duration=0",
+                "--server.exit_when_stopped=true", port=port)  # this test checks the exit after stop
     url = f"http://127.0.0.1:{port}"
     try:
         def ready() -> bool:

@@ -47,8 +47,11 @@ def _record(root: Path, *flags: str, frames: int = 24, episodes: int = 2) -> lis
         for n in range(episodes):
             wait_until(lambda: session.recording.frames >= frames, timeout=120, message=f"episode {n} frames")
             if n < episodes - 1:
+                index = session.status()["recording"]["episode_index"]
+                # acknowledged once durable: on a loaded machine the next episode may already be long by then
                 assert session.submit("save").accepted
-                wait_until(lambda: session.recording.frames < frames, timeout=60, message="a new episode")
+                wait_until(lambda: (session.status()["recording"]["episode_index"] or 0) > index, timeout=60,
+                           message="a new episode")
         assert session.status()["inference"]["errors"] == 0
     saved = session.tee.saved
     assert len(saved) == episodes and all(len(e.frames) >= frames for e in saved)
