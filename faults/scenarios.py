@@ -107,7 +107,7 @@ def _small_disk(size_mb: int) -> Iterator[Path | None]:
         shutil.rmtree(mount_point, ignore_errors=True)
 
 
-def disk_full(base: Path, timeout: float = 90.0) -> FaultFigures:
+def disk_full(base: Path, timeout: float = 180.0) -> FaultFigures:
     """Fill the dataset's disk while sentry records; see the module docstring."""
 
     figures = FaultFigures("disk full")
@@ -121,7 +121,7 @@ def disk_full(base: Path, timeout: float = 90.0) -> FaultFigures:
             inject = {"ROLLOUT_FAULT_ENOSPC_AFTER_SAVES": "2", "ROLLOUT_FAULT_SPACE_FREED": str(marker)}
             figures.notes.append("ENOSPC injected (no tmpfs here)")
         with console(sentry_flags(root, "--dataset.min_free_gb=0.004"), inject=inject) as con:
-            first = wait_for(con.acknowledged, 60)
+            first = wait_for(con.acknowledged, 180)  # deadlines, not figures: a loaded machine saves slowly
             if disk is not None:  # leave about 1.5 MB: a few episodes fit, then the disk is full
                 freer = disk / "filler"
                 free = shutil.disk_usage(disk).free
@@ -150,7 +150,7 @@ def disk_full(base: Path, timeout: float = 90.0) -> FaultFigures:
                 Path(inject["ROLLOUT_FAULT_SPACE_FREED"]).touch()
             before = len(known)
             resumed = con.command("resume").status_code == 200
-            again = wait_for(lambda: len(con.acknowledged()) > before, 60)
+            again = wait_for(lambda: len(con.acknowledged()) > before, 180)
             if not (resumed and again):
                 problems.append("after freeing space, resume did not record new episodes")
             known = con.acknowledged()
@@ -164,7 +164,7 @@ def disk_full(base: Path, timeout: float = 90.0) -> FaultFigures:
 # ----------------------------------------------------------------------------------- encoder failure
 
 
-def encoder_failure(base: Path, timeout: float = 60.0) -> FaultFigures:
+def encoder_failure(base: Path, timeout: float = 120.0) -> FaultFigures:
 
     figures = FaultFigures("encoder failure")
     root = base / "encoder-failure"
@@ -180,7 +180,7 @@ def encoder_failure(base: Path, timeout: float = 60.0) -> FaultFigures:
         if status is None or "encoder" not in (status.get("notice") or "").lower():
             problems.append(f"no pause naming the encoder: {status and status.get('notice')!r}")
         before = len(con.acknowledged())
-        if con.command("resume").status_code != 200 or not wait_for(lambda: len(con.acknowledged()) > before, 60):
+        if con.command("resume").status_code != 200 or not wait_for(lambda: len(con.acknowledged()) > before, 180):
             problems.append("resume did not record again")
         known = con.acknowledged()
         con.proc.terminate()
