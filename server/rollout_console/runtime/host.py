@@ -94,7 +94,11 @@ class ConsoleHost:
     def session(self) -> Session | None:
         """The running session (None while idle)."""
         session = self._session
-        return session if session is not None and session.started_at is not None and not session.finished else None
+        if session is None or session.started_at is None:
+            return None
+        # a finished session stays current (phase stopped) until its end is recorded: only then is the server
+        # idle and may a new session start, so nobody sees idle and gets "still stopping"
+        return session if not session.finished or not self._settled else None
 
     @property
     def last_session(self) -> Session | None:
@@ -200,11 +204,12 @@ class ConsoleHost:
                 raise SessionBusy(self._refusing)
             if self._starting:
                 raise SessionBusy("a session is starting")
+            last = self._session
+            if last is not None and last.finished and not self._settled:
+                raise SessionBusy(f"session {last.id} is still stopping; try again in a moment")
             running = self.session or self._pending_first
             if running is not None:
                 raise SessionBusy(f"session {running.id} is running; stop it first")
-            if not self._settled and self._session is not None:
-                raise SessionBusy(f"session {self._session.id} is still stopping; try again in a moment")
             self._starting = True
         try:
             session = build_session(config, hub_api=self.hub_api, hardware=self.hardware, events=self.events)
@@ -244,14 +249,14 @@ class ConsoleHost:
         saved = self._episodes.get(session.id, 0)
         self.history.update(session.id, ended_at=session.ended_at or time.time(), end_cause=session.end_cause,
                             episodes_saved=saved)
-        self.events.publish("server_idle", last_session_id=session.id, cause=session.end_cause,
-                            server_id=self.server_id)
-        for callback in self._idle_callbacks:
+        for callback in self._idle_callbacks:  # before idle shows: an exiting server refuses new sessions first
             try:
                 callback(session)
             except Exception:
                 log.exception("idle callback failed")
         self._settled = True
+        self.events.publish("server_idle", last_session_id=session.id, cause=session.end_cause,
+                            server_id=self.server_id)
 
     def _count_saves(self, event: Event) -> None:
         if event.kind == "episode_saved" and self._session is not None:
