@@ -52,6 +52,12 @@ class RTCOptions(StrictModel):
     prefix_attention_schedule: Literal["ZEROS", "ONES", "LINEAR", "EXP"] = Field(
         "LINEAR", description="Shape of the prefix weights between the delay and the execution horizon"
     )
+    trigger_margin: float = Field(
+        1.0, ge=0, le=100, description="Slack of the automatic trigger, as a fraction of the delay estimate"
+    )
+    trigger_margin_ms: float = Field(
+        100.0, ge=0, le=60_000, description="Least slack of the automatic trigger, in milliseconds"
+    )
     delay_window: int = Field(10, ge=1, le=1000, description="Inferences over which the delay estimate is taken")
     delay_percentile: float = Field(
         100.0, gt=0, le=100, description="Percentile of the windowed delays used as estimate (100 = max)"
@@ -74,8 +80,13 @@ class RTCInferenceConfig(StrictModel):
     """Asynchronous inference with real-time chunking (needs a guided policy unless guidance=false)."""
 
     type: Literal["rtc"] = "rtc"
-    queue_threshold: int = Field(
-        30, ge=0, le=10_000, description="Start the next inference when this many actions or fewer are queued"
+    queue_threshold: int | None = Field(
+        None,
+        ge=0,
+        le=10_000,
+        description="Start the next inference when this many actions or fewer are queued (unset: follow the "
+        "measured delay, i.e. the delay estimate plus a margin of --inference.rtc.trigger_margin times it, at "
+        "least --inference.rtc.trigger_margin_ms)",
     )
     simulated_latency_ms: float = _LATENCY_FIELD
     rtc: RTCOptions = Field(default_factory=RTCOptions)

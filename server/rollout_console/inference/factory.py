@@ -66,6 +66,8 @@ def _rtc(inference: InferenceConfig, policy: Policy, fps: float) -> InferenceEng
         policy,
         fps=fps,
         queue_threshold=inference.queue_threshold,
+        trigger_margin=options.trigger_margin,
+        trigger_margin_ms=options.trigger_margin_ms,
         guidance=guidance,
         splice=splice,
         blend_rows=options.blend_rows,

@@ -3,15 +3,15 @@
 A background thread computes the next chunk while the control thread keeps executing the current
 one. The control thread never waits for inference.
 
-Timeline and alignment. ``next_action(o_k)`` at tick k stores the observation, hands out the action
-for tick k and, when the queue then holds at most ``queue_threshold`` actions, files an inference
-request. The request is captured under the same lock, so it is exact: observation o_k, and the
-prefix = the current chunk's rows from the one executed at tick k onward (row 0 of the new chunk
-belongs to tick k, as in training where ``action[k]`` is recorded with ``observation[k]``).
-When the chunk arrives, the splice index is read under the lock that swaps the chunk:
-``1 + rows consumed since the request`` (0 + ... when tick k itself had no action), clamped to H.
-So an action that was not executed is never skipped and one that was is never repeated, whatever
-the latency estimate says.
+Timeline and alignment. ``next_action(o_k)`` at tick k stores the observation, hands out the action for
+tick k and, when the queue then holds at most the trigger threshold (``trigger.py``: a fixed
+``queue_threshold``, or by default the measured delay plus a margin), files an inference request. The
+request is captured under the same lock, so it is exact: observation o_k, and the prefix = the current
+chunk's rows from the one executed at tick k onward (row 0 of the new chunk belongs to tick k, as in
+training where ``action[k]`` is recorded with ``observation[k]``). When the chunk arrives, the splice
+index is read under the lock that swaps the chunk: ``1 + rows consumed since the request`` (0 + ... when
+tick k itself had no action), clamped to H. So an action that was not executed is never skipped and one
+that was is never repeated, whatever the latency estimate says.
 
 Guidance. ``inference_delay`` given to the policy is the windowed maximum of observed delays (ticks
 from request to splice, plus the request's own tick), warm-up inferences excluded; the prefix is
@@ -52,6 +52,7 @@ from ..policies.protocol import SCHEDULES, Policy, is_guided
 from .base import ChunkMetrics, PlotTrace
 from .latency import DelayEstimator
 from .splice import SPLICE_MODES, blend_overlap, first_timely_row
+from .trigger import QueueTrigger
 
 __all__ = ["QueueDryError", "RTCInferenceEngine"]
 
@@ -86,7 +87,9 @@ class RTCInferenceEngine:
         policy: Policy,
         *,
         fps: float = 30.0,
-        queue_threshold: int = 30,
+        queue_threshold: int | None = None,
+        trigger_margin: float = 1.0,
+        trigger_margin_ms: float = 100.0,
         guidance: bool = True,
         execution_horizon: int = 10,
         max_guidance_weight: float = 10.0,
@@ -114,7 +117,7 @@ class RTCInferenceEngine:
         if schedule not in SCHEDULES:
             raise ConfigError(f"unknown schedule {prefix_attention_schedule!r} (use {', '.join(SCHEDULES)})",
                               flag="--inference.rtc.prefix_attention_schedule")
-        if queue_threshold < 0:
+        if queue_threshold is not None and queue_threshold < 0:
             raise ConfigError("must be >= 0", flag="--inference.queue_threshold")
         if splice not in SPLICE_MODES:
             raise ConfigError(f"unknown splice mode {splice!r} (use {', '.join(SPLICE_MODES)})",
@@ -126,7 +129,7 @@ class RTCInferenceEngine:
         self.fps = fps
         self.chunk_size = policy.chunk_size
         self.action_dim = len(policy.action_names)
-        self.queue_threshold = queue_threshold
+        self.trigger = QueueTrigger(fps, queue_threshold, trigger_margin, trigger_margin_ms)
         self.guidance = guidance
         self.execution_horizon = execution_horizon
         self.max_guidance_weight = max_guidance_weight
@@ -300,6 +303,11 @@ class RTCInferenceEngine:
     def _delay_estimate(self) -> int:
         return max(1, self.delays.estimate(default=1) or 1)
 
+    @property
+    def queue_threshold(self) -> int:
+        """The trigger threshold in force: fixed, or following the current delay estimate."""
+        return self.trigger.threshold(self._delay_estimate())
+
     def effective_horizon(self, delay: int) -> int:
         """The end of the guided region for ``delay``: the configured horizon, at least ``delay + 1``."""
         return max(self.execution_horizon, delay + 1)
@@ -426,6 +434,8 @@ class RTCInferenceEngine:
                 "active": self._active,
                 "failed": self._failure,
                 "queue_threshold": self.queue_threshold,
+                "queue_threshold_mode": self.trigger.mode,
+                "keeps_up": self.trigger.keeps_up(self._delay_estimate(), self.chunk_size),
                 "execution_horizon": self.execution_horizon,
                 "execution_horizon_effective": self.effective_horizon(self._delay_estimate()),
                 "max_guidance_weight": self.max_guidance_weight,

@@ -91,6 +91,13 @@ class InferenceStatus(WireModel):
     queue_depth: int
     starved_ticks: int
     boundary_jump: JumpStats
+    queue_threshold: int | None = Field(None, description="rtc: the queue depth that triggers the next inference")
+    queue_threshold_mode: str | None = Field(
+        None, description='rtc: "latency" (follows the delay estimate) or "fixed" (--inference.queue_threshold)'
+    )
+    keeps_up: bool | None = Field(
+        None, description="rtc: false when the delay exceeds half a chunk (the queue cannot stay filled)"
+    )
     connection: PolicyConnectionStatus | None = Field(None, description="Remote policies only")
 
 

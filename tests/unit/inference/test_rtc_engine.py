@@ -126,7 +126,7 @@ def test_starvation_holds_without_skipping_and_is_counted(engine_factory) -> Non
 
 def test_naive_async_works_with_any_policy_and_splices_by_consumed_count(engine_factory) -> None:  # noqa: ANN001
     policy = ClockPolicy(gated=True)
-    engine = engine_factory(policy, guidance=False)
+    engine = engine_factory(policy, guidance=False, queue_threshold=30)
     executed = drive(engine, policy, [3, 12, 0, 20, 7], 500)
     assert_counts_up(executed)
     assert engine.status()["mode"] == "naive" and engine.status()["starved_ticks"] == 0
@@ -225,7 +225,7 @@ def test_real_threads_slow_policy_never_starves_when_latency_fits() -> None:
     """100 ms inference at 30 Hz (d = 4 ticks) with a real paced loop: no tick goes without an action."""
     policy = SlowedPolicy(GuidedClockPolicy(), 100.0)
     assert hasattr(policy, "predict_chunk_guided")
-    engine = RTCInferenceEngine(policy, fps=30.0)
+    engine = RTCInferenceEngine(policy, fps=30.0, queue_threshold=30)  # slack a loaded machine cannot eat
     engine.start()
     try:
         period = 1 / 30

@@ -81,8 +81,9 @@ def test_rtc_with_the_scripted_expert_is_refused_naming_the_alternatives() -> No
 
 def test_inference_flags() -> None:
     config = load_config(["--inference.type=rtc"])
-    assert config.inference.queue_threshold == 30
+    assert config.inference.queue_threshold is None  # unset: the trigger follows the measured delay
     rtc = config.inference.rtc
+    assert (rtc.trigger_margin, rtc.trigger_margin_ms) == (1.0, 100.0)
     assert (rtc.execution_horizon, rtc.max_guidance_weight, rtc.prefix_attention_schedule, rtc.guidance) == (
         10, 10.0, "LINEAR", True)
     assert load_config(["--inference.simulated_latency_ms=100"]).inference.type == "sync"
@@ -100,3 +101,8 @@ def test_engine_for_a_built_policy() -> None:
     config = load_config(["--inference.type=rtc", "--inference.queue_threshold=12"])
     engine = build_engine_for(config.inference, GuidedClockPolicy(), fps=30.0)
     assert isinstance(engine, RTCInferenceEngine) and engine.queue_threshold == 12
+    assert engine.status()["queue_threshold_mode"] == "fixed"
+    automatic = build_engine_for(load_config(["--inference.type=rtc", "--inference.rtc.trigger_margin_ms=500"]).inference,
+                                 GuidedClockPolicy(), fps=30.0)
+    assert isinstance(automatic, RTCInferenceEngine) and automatic.status()["queue_threshold_mode"] == "latency"
+    assert automatic.queue_threshold == 1 + 15  # no delay measured yet (1 tick) + 500 ms at 30 fps
