@@ -41,6 +41,11 @@ class LoopStatus(WireModel):
     overruns: int
     skipped_deadlines: int
     ticks: int
+    target_hz: float | None = Field(None, description="The rate the loop should hold (fps x interpolation)")
+    time_compression: float | None = Field(
+        None, description="target / measured rate: how much faster than real time recorded episodes replay"
+    )
+    advice: str | None = Field(None, description="Set while the loop runs below 95 % of its target: why, what to do")
 
 
 class CameraStatus(WireModel):

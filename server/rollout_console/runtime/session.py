@@ -28,6 +28,7 @@ from ..strategies.base import Strategy
 from ..strategies.context import TickContext
 from ..strategies.recording import Recording
 from .control_loop import ControlLoop
+from .rate import rate_figures
 from .session_facade import SessionFacade
 from .timing import TickTiming
 
@@ -433,14 +434,17 @@ class Session(SessionFacade):
             }
         inference = ctx.engine.status()
         task = ctx.robot.task_status()
+        summary = self.loop.stats.summary()
+        measured = self.loop.stats.measured_hz()
+        control_hz = self.config.fps * self.config.interpolation_multiplier
         status: dict[str, Any] = {
             "session_id": self.id,
             "strategy": self.strategy.name,
             "phase": ctx.phase.value,
             "fps": self.config.fps,
-            "control_hz": self.config.fps * self.config.interpolation_multiplier,
+            "control_hz": control_hz,
             "elapsed_s": round(ctx.elapsed_s, 3),
-            "loop": self.loop.stats.summary(),
+            "loop": {**summary, **rate_figures(measured, control_hz, ctx.engine.name, self.recording is not None)},
             "robot": {"name": ctx.robot.name, "id": ctx.robot.id, "joints": joints},
             "cameras": cameras,
             "policy": {"name": ctx.engine.policy_name, "latency_ms": inference["latency_ms"]},
