@@ -48,6 +48,7 @@ export class Controller extends EventTarget {
     this.connection = 'connecting';
     this.seenAt = null; // Date.now() of the last state message
     this.ended = false; // the session said it stopped (event or phase) before the socket closed
+    this.endedPhase = null; // its final phase, once the server said it (a later, older state cannot undo it)
     this.estopDelivery = null; // the E-STOP being delivered, if any
     this.exitWhenStopped = false; // the server exits when its session stops (hello says)
     this.reloading = false; // the page is reloading for another session (or for none)
@@ -102,7 +103,10 @@ export class Controller extends EventTarget {
           this.lastSeq = 0; // a new server: its sequence numbers start again
           this.resyncEvents();
         }
-        if (this.sessionId !== message.session_id) this.ended = false;
+        if (this.sessionId !== message.session_id) {
+          this.ended = false;
+          this.endedPhase = null;
+        }
         this.sessionId = message.session_id;
         this.heartbeatMs = (message.lease?.heartbeat_s ?? 0.5) * 1000;
         this.emit('rc:hello', message);
@@ -111,6 +115,10 @@ export class Controller extends EventTarget {
         if (this.followSession(message.session_id, message.server_closing)) {
           this.settleEnded(message.last_session);
           return;
+        }
+        // a state computed before the end (it may arrive after the event that said so) keeps the final phase
+        if (this.endedPhase && message.session_id === document.body.dataset.sessionId) {
+          message = { ...message, phase: this.endedPhase, available_commands: ['estop'] };
         }
         this.state = message;
         this.seenAt = Date.now();
@@ -130,7 +138,10 @@ export class Controller extends EventTarget {
       case 'event':
         if (message.seq <= this.lastSeq) return;
         this.lastSeq = message.seq;
-        if (message.kind === 'session_stopped') this.ended = true;
+        if (message.kind === 'session_stopped') {
+          this.ended = true;
+          this.settleEnded({ id: message.data?.session_id, phase: message.data?.phase });
+        }
         this.emit('rc:event', message);
         break;
       case 'ack': {
@@ -176,7 +187,9 @@ export class Controller extends EventTarget {
    * before the end may have said "stopping" after the event that said "stopped").
    */
   settleEnded(last) {
-    if (!last || last.id !== document.body.dataset.sessionId || !this.state || this.state.phase === last.phase) return;
+    if (!last || !last.phase || last.id !== document.body.dataset.sessionId) return;
+    this.endedPhase = last.phase;
+    if (!this.state || this.state.phase === last.phase) return;
     this.state = { ...this.state, phase: last.phase, available_commands: ['estop'] };
     this.emit('rc:state', this.state);
   }

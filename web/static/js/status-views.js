@@ -43,8 +43,10 @@ export function PhaseView(el, controller) {
     show(detail.phase);
   });
   // an accepted command's answer is the server's word too (an E-STOP delivered over HTTP)
+  // (only while not live: a live page has the events and states, and an ack can be older than an event it
+  // overtook, e.g. Stop's ack saying "stopping" after the event that said "stopped")
   controller.addEventListener('rc:ack', ({ detail }) => {
-    if (!detail.accepted || !detail.phase) return;
+    if (!detail.accepted || !detail.phase || live || controller.endedPhase) return;
     seenAt = Date.now();
     show(detail.phase);
     renderAge();
