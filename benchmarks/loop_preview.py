@@ -4,6 +4,8 @@ Run: python -m benchmarks.loop_preview [--quick] [--seconds=60]
 Figures (medians/percentiles measured in this run; nothing here passes or fails):
   - loop lateness p50/p99/max, overruns, measured Hz at 30 and 100 Hz, with 0 and 4 viewers
     (a viewer = one client watching every camera, like a browser tab);
+  - the same at 30 Hz with two CPU-bound processes beside the console, with and without
+    --loop.realtime=true (SCHED_FIFO; whether it took effect is printed);
   - command latency over 200 REST commands (client round trip, and queue -> applied on the server);
   - preview latency (capture -> client) p50/p99, delivered fps per viewer with 1 and 4 viewers, and
     JPEG encodes per second (should not grow with the number of viewers).
@@ -13,10 +15,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import struct
+import contextlib
 import random
+import struct
+import subprocess
+import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -85,8 +91,20 @@ def _status(url: str) -> dict[str, Any]:
     return httpx.get(url + "/api/v1/status", timeout=5).json()
 
 
-def loop_case(fps: int, viewers: int, seconds: float) -> dict[str, Any]:
-    with console(f"--fps={fps}", f"--loop.stats_window_s={seconds}") as url:
+@contextlib.contextmanager
+def cpu_hogs(count: int) -> Iterator[None]:
+    """``count`` CPU-bound processes (``while True: pass``) for the duration of the block."""
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(count)]
+    try:
+        yield
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
+def loop_case(fps: int, viewers: int, seconds: float, *flags: str) -> dict[str, Any]:
+    with console(f"--fps={fps}", f"--loop.stats_window_s={seconds}", *flags) as url:
         time.sleep(2.0)
         cameras = [c["name"] for c in httpx.get(url + "/api/v1/cameras").json()]
         before = _status(url)["loop"]
@@ -108,6 +126,7 @@ def loop_case(fps: int, viewers: int, seconds: float) -> dict[str, Any]:
         "overruns": after["overruns"] - before["overruns"],
         "ticks": after["ticks"] - before["ticks"],
         "min_viewer_fps": viewer_fps,
+        "realtime": after.get("realtime") or {},
     }
 
 
@@ -166,6 +185,15 @@ def main(argv: list[str] | None = None) -> None:
             row(f"{fps} Hz, {viewers} viewers", hz=r["hz"], lateness_p50_ms=r["p50"], p99_ms=r["p99"],
                 max_ms=r["max"], overruns=r["overruns"], ticks=r["ticks"],
                 **({"min_viewer_fps": r["min_viewer_fps"]} if viewers else {}))
+
+    header(f"control loop under contention (30 Hz, 2 viewers, two CPU-bound processes beside it, {seconds:g} s)")
+    for realtime in (False, True):
+        with cpu_hogs(2):
+            r = loop_case(30, 2, seconds, f"--loop.realtime={str(realtime).lower()}")
+        state = r["realtime"]
+        taken = "SCHED_FIFO" if state.get("active") else f"not in effect: {state.get('detail')}" if realtime else "off"
+        row(f"realtime {taken}", hz=r["hz"], lateness_p50_ms=r["p50"], p99_ms=r["p99"], max_ms=r["max"],
+            overruns=r["overruns"], ticks=r["ticks"])
 
     header("command latency (REST pause/resume alternating, 30 Hz loop)")
     c = command_latency(200)

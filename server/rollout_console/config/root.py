@@ -53,6 +53,12 @@ class LoopConfig(StrictModel):
         le=50,
         description="Python thread switch interval; small values keep the control thread punctual",
     )
+    realtime: bool = Field(
+        False,
+        description="Run the control thread under SCHED_FIFO (needs root or CAP_SYS_NICE; status loop.realtime "
+        "says whether it took effect)",
+    )
+    realtime_priority: int = Field(50, ge=1, le=99, description="SCHED_FIFO priority with --loop.realtime=true")
     max_observation_age_ms: float = Field(
         500.0, gt=0, description="A camera frame older than this pauses the policy instead of acting on it"
     )

@@ -21,6 +21,7 @@ __all__ = [
     "PolicyConnectionStatus",
     "PolicyStatus",
     "PreviewStatus",
+    "RealtimeStatus",
     "RecordingStatus",
     "RobotStatus",
     "StatusPublic",
@@ -32,6 +33,14 @@ class Percentiles(WireModel):
     p50: float | None = None
     p99: float | None = None
     max: float | None = None
+
+
+class RealtimeStatus(WireModel):
+    requested: bool
+    active: bool = Field(description="The control thread runs under SCHED_FIFO")
+    policy: str = Field(description="SCHED_FIFO or SCHED_OTHER")
+    priority: int
+    detail: str | None = Field(None, description="Why it did not take effect, and what to change")
 
 
 class LoopStatus(WireModel):
@@ -46,6 +55,7 @@ class LoopStatus(WireModel):
         None, description="target / measured rate: how much faster than real time recorded episodes replay"
     )
     advice: str | None = Field(None, description="Set while the loop runs below 95 % of its target: why, what to do")
+    realtime: RealtimeStatus | None = Field(None, description="What --loop.realtime achieved")
 
 
 class CameraStatus(WireModel):

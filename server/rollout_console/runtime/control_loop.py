@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable
 
+from .realtime import NOT_REQUESTED, RealtimeState, enter_realtime
 from .timing import TickStats, TickTiming
 
 __all__ = ["ControlLoop"]
@@ -28,7 +29,7 @@ class ControlLoop:
     def __init__(self, period_s: float, tick: TickFunction, *, window_ticks: int,
                  on_exit: Callable[[BaseException | None], None] | None = None,
                  name: str = "control-loop", clock: Callable[[], float] = time.perf_counter,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, realtime_priority: int | None = None) -> None:
         if period_s <= 0:
             raise ValueError("period must be positive")
         self.period_s = period_s
@@ -37,6 +38,10 @@ class ControlLoop:
         self._name = name
         self._clock = clock  # injectable so tests can pace the loop on a fake clock
         self._sleep = sleep
+        self._realtime_priority = realtime_priority
+        self.realtime: RealtimeState = NOT_REQUESTED
+        """What ``--loop.realtime`` achieved (set by the loop thread before its first tick)."""
+        self._realtime_set = threading.Event()
         self.stats = TickStats(window_ticks)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -68,6 +73,11 @@ class ControlLoop:
             return self._tick_end.wait_for(lambda: self._tick_seq != seq or not self.running, wait) \
                 and self._tick_seq != seq
 
+    def wait_realtime(self, timeout: float = 10.0) -> RealtimeState:
+        """The real-time state once the loop thread has applied it (tests, the start-up log)."""
+        self._realtime_set.wait(timeout)
+        return self.realtime
+
     def request_stop(self) -> None:
         """Ends the loop after the current tick (no further ticks run)."""
         self._stop.set()
@@ -85,6 +95,13 @@ class ControlLoop:
         deadline = clock()
         index = 0
         error: BaseException | None = None
+        if self._realtime_priority is not None:
+            self.realtime = enter_realtime(self._realtime_priority)
+            if self.realtime.active:
+                log.info("control loop runs under SCHED_FIFO priority %d", self.realtime.priority)
+            else:
+                log.warning("--loop.realtime=true did not take effect: %s", self.realtime.detail)
+        self._realtime_set.set()
         try:
             while not self._stop.is_set():
                 delay = deadline - clock()

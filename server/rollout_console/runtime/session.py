@@ -62,7 +62,9 @@ class Session(SessionFacade):
         self._commands: queue.SimpleQueue[_Pending] = queue.SimpleQueue()
         control_hz = config.fps * config.interpolation_multiplier
         window = max(30, int(config.loop.stats_window_s * control_hz))
-        self.loop = ControlLoop(1.0 / control_hz, self._tick, window_ticks=window, on_exit=self._loop_exited)
+        realtime = config.loop.realtime_priority if config.loop.realtime else None
+        self.loop = ControlLoop(1.0 / control_hz, self._tick, window_ticks=window, on_exit=self._loop_exited,
+                                realtime_priority=realtime)
         self._started = False
         self._finished = threading.Event()
         self._stopped_callbacks: list[Callable[[], None]] = []
@@ -444,7 +446,8 @@ class Session(SessionFacade):
             "fps": self.config.fps,
             "control_hz": control_hz,
             "elapsed_s": round(ctx.elapsed_s, 3),
-            "loop": {**summary, **rate_figures(measured, control_hz, ctx.engine.name, self.recording is not None)},
+            "loop": {**summary, **rate_figures(measured, control_hz, ctx.engine.name, self.recording is not None),
+                     "realtime": self.loop.realtime.to_dict()},
             "robot": {"name": ctx.robot.name, "id": ctx.robot.id, "joints": joints},
             "cameras": cameras,
             "policy": {"name": ctx.engine.policy_name, "latency_ms": inference["latency_ms"]},
