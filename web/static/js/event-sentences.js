@@ -184,10 +184,12 @@ export function eventSentence(event, ctx = {}) {
   const make = SENTENCES[event?.kind];
   if (make) {
     try {
-      return make(data, ctx, event);
+      const text = make(data, ctx, event);
+      if (!/\bundefined\b|\bNaN\b/.test(text)) return text;
     } catch {
-      // a malformed event must not break the timeline: fall through to the raw line
+      // a malformed event must not break the timeline
     }
+    // a field missing (an older or newer server): the raw line says more than a sentence with holes
   }
   return `${event?.kind ?? 'event'}${Object.keys(data).length ? ` ${JSON.stringify(data)}` : ''}`;
 }
