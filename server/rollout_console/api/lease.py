@@ -385,7 +385,7 @@ class OperatorLease:
         client_id = _check_id(client_id)
         with self._lock:
             shown = self._name(client_id, label)
-            self._names[client_id].sockets += 1
+            self._names.setdefault(client_id, _Name("", shown)).sockets += 1
             self._rename_everywhere(client_id, shown)
         return shown
 

@@ -51,6 +51,15 @@ def test_a_name_is_free_again_once_its_last_socket_closed(lease: OperatorLease) 
     assert lease.name("tab-b", "Tablet") == "Tablet (2)"  # a client keeps its number while it keeps its name
 
 
+def test_a_client_without_a_name_gets_its_tag_and_may_pick_one_later(lease: OperatorLease) -> None:
+    assert lease.connect("tab-x") == f"client {public_id('tab-x')}"
+    assert lease.snapshot("tab-x")["name"] == f"client {public_id('tab-x')}"
+    lease.connect("tab-y", "Desk")
+    assert lease.name("tab-x", "Desk") == "Desk (2)"
+    lease.disconnect("tab-x")
+    assert lease.snapshot("tab-x")["name"] is None
+
+
 def test_renaming_changes_what_everyone_sees(lease: OperatorLease) -> None:
     lease.connect("tab-a", "Desk")
     lease.acquire("tab-a")  # no label: the connected name

@@ -17,7 +17,9 @@ function phaseWords(phase, previous) {
       if (previous === 'starting') return 'Started: the policy drives';
       if (previous === 'resetting') return 'Reset done: the policy drives';
       return 'Resumed: the policy drives';
-    case 'paused': return previous === 'correcting' ? 'Correction over: paused' : 'Paused';
+    case 'paused':
+      if (previous === 'estopped') return 'E-STOP cleared: paused, holding still';
+      return previous === 'correcting' ? 'Correction over: paused' : 'Paused';
     case 'correcting': return 'Taken over: a human drives the leader arm';
     case 'estopped': return 'E-STOP: the robot stopped';
     case 'stopping': return 'Stopping: the arm returns home';

@@ -14,13 +14,9 @@ export function passesFilter(filter, group, level) {
   return filter === group;
 }
 
-/** Command labels from the hello's command_help, when the server publishes them there. */
+/** The server's operator label per command (hello.command_labels; older servers: none, the contract's apply). */
 function helloLabels(hello) {
-  const labels = {};
-  for (const [name, help] of Object.entries(hello?.command_help || {})) {
-    if (help && typeof help === 'object' && typeof help.label === 'string') labels[name] = help.label;
-  }
-  return labels;
+  return { ...(hello?.command_labels || {}) };
 }
 
 function entry(event, ctx) {
