@@ -373,3 +373,61 @@ def test_timeline_reads_in_words_filters_and_opens_the_raw_event(page: Page, sen
     assert len(levels) == problems
     if not problems:
         expect(page.locator('[data-testid="events-empty"]')).to_have_text("No events of this kind yet.")
+
+
+def test_timeline_is_bounded_and_upload_progress_moves_on_one_line(page: Page, sentry: str) -> None:
+    """The view on a fake controller: 200 events keep the newest 150; upload progress replaces its own line."""
+    page.goto(sentry + "/static/js/event-timeline.js")
+    result = page.evaluate("""async () => {
+        const T = await import('/static/js/event-timeline.js');
+        const section = document.createElement('section');
+        section.innerHTML = '<button data-event-filter="all"></button><button data-event-filter="upload"></button>'
+                          + '<ol data-testid="events"></ol><p data-testid="events-empty"></p>';
+        document.body.append(section);
+        const controller = new EventTarget();
+        controller.clientId = 'tab-me';
+        const el = section.querySelector('ol');
+        T.EventLog(el, controller);
+        const send = (seq, kind, data) => controller.dispatchEvent(new CustomEvent('rc:event',
+            { detail: { type: 'event', seq, time: 1796145585 + seq, kind, data } }));
+        for (let seq = 1; seq <= 200; seq += 1) {
+            send(seq, 'command', { name: 'pause', accepted: true, detail: null, source: 'pedal', latency_ms: 5 });
+        }
+        const bounded = [el.children.length, el.firstElementChild.dataset.seq, el.lastElementChild.dataset.seq];
+        for (let seq = 201; seq <= 203; seq += 1) {
+            send(seq, 'upload_progress', { files_done: seq - 200, files_total: 3, bytes_done: (seq - 200) * 2 ** 20,
+                                           bytes_total: 3 * 2 ** 20 });
+        }
+        section.querySelector('[data-event-filter="upload"]').click();
+        const shown = [...el.children].filter((li) => !li.hidden).map((li) => li.textContent);
+        return { bounded, progress: el.querySelectorAll('li[data-kind="upload_progress"]').length, shown,
+                 total: el.children.length };
+    }""")
+    assert result["bounded"] == [150, "200", "51"]  # newest first, the oldest dropped
+    assert result["progress"] == 1 and result["total"] == 150
+    assert len(result["shown"]) == 1 and "Uploading: 3.0 MB of 3.0 MB (3 of 3 files)" in result["shown"][0]
+
+
+def test_recording_panel_words(page: Page, sentry: str) -> None:
+    page.goto(sentry + "/static/js/recording-panel.js")
+    result = page.evaluate("""async () => {
+        const R = await import('/static/js/recording-panel.js');
+        return {
+            states: [{ state: 'idle' }, { state: 'idle', mode: 'corrections' }, { state: 'recording' },
+                     { state: 'saving' }, { state: 'dropping' }].map(R.recordingStateWords),
+            fine: R.recordingHealth({ state: 'recording', dropped_frames: 0 }),
+            dropping: R.recordingHealth({ state: 'dropping', backlog_s: 10.4, max_backlog_s: 10, dropped_frames: 12 }),
+            failed: R.recordingHealth({ state: 'idle', dropped_frames: 3, last_error: 'No space left on device',
+                                        disk: { low: true, free_bytes: 200 * 2 ** 20 } }),
+        };
+    }""")
+    assert result["states"] == ["Not recording", "Not recording (only corrections are recorded)", "Recording",
+                                "Saving", "Behind: dropping frames"]
+    assert result["fine"] == {"text": "", "level": "ok"}
+    assert result["dropping"] == {"level": "warning", "text": (
+        "Video encoding is 10.4 s behind (the limit is 10 s): the episode was cut there and kept; new frames are "
+        "not recorded until the encoders catch up (12 dropped so far).")}
+    assert result["failed"]["level"] == "error"
+    assert result["failed"]["text"].startswith("3 frames were not recorded while video encoding was behind")
+    assert "Disk nearly full: 200.0 MB free." in result["failed"]["text"]
+    assert result["failed"]["text"].endswith("Last save failed: No space left on device")
