@@ -6,7 +6,7 @@
 const COMMAND_LABELS = {
   pause: 'Pause', resume: 'Resume', takeover: 'Take over', handback: 'Hand back', mark: 'Mark', save: 'Save',
   discard: 'Discard', upload: 'Upload', stop: 'Stop', estop: 'E-STOP', reset: 'Clear E-STOP',
-  end_reset: 'End reset', end_episode: 'End episode', exclude: 'Exclude', rerecord: 'Re-record', outcome: 'Outcome',
+  end_reset: 'End reset', end_episode: 'End episode', exclude: 'Exclude',
 };
 
 /** What entering a phase means, from the phase it came from. */
