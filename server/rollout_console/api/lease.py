@@ -19,11 +19,9 @@ Semantics (what an operator at a robot expects):
   the holder's commands are, and the refusal names the holder. Commands do not renew the lease.
 * Client ids are secrets of their page (a random id per tab): snapshots show a short public tag (a hash)
   and the label instead, so another client cannot heartbeat on the holder's behalf by reading the status.
-* Names: a label is the name a client picked (the page defaults it from the device, e.g. "iPad · Safari").
-  The lease keeps a small name book (client id -> name); when another connected client already uses a
-  name, the newcomer's is numbered ("iPad · Safari (2)"), so two tablets of the same kind stay apart in
-  banners and events. A client keeps its number while it keeps its name; ``connect``/``disconnect``
-  (the control socket) let a name be reused once its last socket is gone.
+* Names: a label is the name a client picked; two clients with one name are numbered ("iPad · Safari (2)"),
+  see ``lease_names``. ``connect``/``disconnect`` (the control socket) let a name be reused once its
+  client's last socket is gone.
 * ``snapshot(viewer)["notice"]`` says why the viewer does not hold control (lost it, was refused) only
   while the situation it describes still holds: once the holder changes, the notice is gone.
 
@@ -44,6 +42,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from ..config.inputs import LeaseConfig
+from .lease_names import NameBook, clean_name, numbered_name
 
 __all__ = [
     "CLIENT_ID_MAX_LENGTH",
@@ -62,8 +61,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 _MAX_ID = 128
-_MAX_LABEL = 80
-_MAX_NAMES = 64  # names remembered for clients that are not connected (REST scripts); oldest go first
 
 
 class LeaseChangeKind(StrEnum):
@@ -168,31 +165,6 @@ def _check_id(client_id: str | None) -> str:
     return client_id  # type: ignore[return-value]
 
 
-def _clean_label(label: str | None) -> str:
-    """A label on one line, without control characters, at most ``_MAX_LABEL`` characters ("" if none)."""
-    text = label if isinstance(label, str) else ""
-    text = "".join(char if char.isprintable() else " " for char in text)
-    return " ".join(text.split())[:_MAX_LABEL]
-
-
-def numbered_name(base: str, taken: Iterable[str]) -> str:
-    """``base``, or ``base (2)``, ``base (3)``, ... : the first one not in ``taken``."""
-    used = set(taken)
-    if base not in used:
-        return base
-    number = 2
-    while f"{base} ({number})" in used:
-        number += 1
-    return f"{base} ({number})"
-
-
-@dataclass(slots=True)
-class _Name:
-    base: str  # what the client asked for (cleaned)
-    shown: str  # what everyone sees: base, numbered when another client had it first
-    sockets: int = 0  # open control sockets of this client
-
-
 class OperatorLease:
     """Thread-safe lease with an injectable monotonic clock and an optional watcher thread."""
 
@@ -217,7 +189,7 @@ class OperatorLease:
         self._last: LeaseChange | None = None
         # client id -> (why it no longer holds control, the holder's id then): shown while that holder holds
         self._lost: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
-        self._names: OrderedDict[str, _Name] = OrderedDict()  # client id -> its name (numbered on collision)
+        self._names = NameBook()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -234,7 +206,7 @@ class OperatorLease:
             holder = self._holder
             if holder is not None and holder.client_id == client_id:
                 holder.expires_at = now + self.config.timeout_s
-                if _clean_label(label):
+                if clean_name(label):
                     holder.label = self._name(client_id, label)
                 result = LeaseResult(True, "you hold control", self._public(holder, now))
             elif holder is not None and not force:
@@ -385,21 +357,16 @@ class OperatorLease:
         client_id = _check_id(client_id)
         with self._lock:
             shown = self._name(client_id, label)
-            self._names.setdefault(client_id, _Name("", shown)).sockets += 1
+            self._names.connect(client_id, shown)
             self._rename_everywhere(client_id, shown)
         return shown
 
     def disconnect(self, client_id: str) -> None:
         """A control socket closed; with the client's last one gone its name is free for others."""
         with self._lock:
-            name = self._names.get(client_id)
-            if name is None:
-                return
-            name.sockets = max(0, name.sockets - 1)
             busy = (self._holder is not None and self._holder.client_id == client_id) or (
                 self._request is not None and self._request.client_id == client_id)
-            if name.sockets == 0 and not busy:
-                del self._names[client_id]
+            self._names.disconnect(client_id, busy)
 
     def check(self, now: float | None = None) -> list[LeaseChange]:
         """Detect a lapse (and an expired request) at ``now``; report them to the listeners, return them."""
@@ -462,7 +429,7 @@ class OperatorLease:
                     "expires_in_s": round(max(0.0, pending.expires_at - now), 3),
                 },
                 "notice": self._notice(viewer_id, holder),
-                "name": self._names[viewer_id].shown if viewer_id in self._names else None,
+                "name": self._names.shown(viewer_id),
                 "timeout_s": self.config.timeout_s,
                 "heartbeat_s": self.config.heartbeat_s,
                 "last_change": None
@@ -585,37 +552,16 @@ class OperatorLease:
         return why if holder_then == (None if holder is None else holder.client_id) else None
 
     def _name(self, client_id: str, label: str | None) -> str:
-        """The name ``client_id`` goes by: its label, numbered when another client had that name first.
-
-        No label: the name it had before, else ``client <tag>``. The same label again keeps its number.
-        """
-        base = _clean_label(label)
-        known = self._names.get(client_id)
-        if not base:
-            return known.shown if known is not None else f"client {public_id(client_id)}"
-        if known is None or known.base != base:
-            taken = [name.shown for other, name in self._names.items() if other != client_id]
-            if self._holder is not None and self._holder.client_id != client_id:
-                taken.append(self._holder.label)
-            if self._request is not None and self._request.client_id != client_id:
-                taken.append(self._request.label)
-            known = _Name(base, numbered_name(base, taken), 0 if known is None else known.sockets)
-            self._names[client_id] = known
-        self._names.move_to_end(client_id)
-        self._trim_names()
-        return known.shown
+        """The name ``client_id`` goes by (numbered when taken); no label: its name, else ``client <tag>``."""
+        elsewhere = [other.label for other in (self._holder, self._request)
+                     if other is not None and other.client_id != client_id]
+        return self._names.name(client_id, label, f"client {public_id(client_id)}", elsewhere)
 
     def _rename_everywhere(self, client_id: str, shown: str) -> None:
         if self._holder is not None and self._holder.client_id == client_id:
             self._holder.label = shown
         if self._request is not None and self._request.client_id == client_id:
             self._request.label = shown
-
-    def _trim_names(self) -> None:
-        """Forget the oldest names of clients without an open socket beyond ``_MAX_NAMES``."""
-        idle = [cid for cid, name in self._names.items() if name.sockets == 0]
-        for client_id in idle[: max(0, len(idle) - _MAX_NAMES)]:
-            del self._names[client_id]
 
     def _public(self, holder: _Holder | None, now: float) -> dict[str, Any] | None:
         if holder is None:
