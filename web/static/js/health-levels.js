@@ -36,7 +36,12 @@ export function sessionLimits(status, config = null, cameras = null) {
 
 const ratio = (part, whole) => (whole > 0 ? part / whole : null);
 const na = { level: 'na', rule: '' };
-const round = (value, digits = 0) => (value == null ? '–' : Number(value).toFixed(digits));
+/** A bound in words: `digits` decimals, or one for small values (½ tick is not "1 ticks"), no trailing ".0". */
+const round = (value, digits = 0) => {
+  if (value == null) return '–';
+  const text = Number(value).toFixed(Math.abs(value) < 10 ? Math.max(digits, 1) : digits);
+  return text.includes('.') ? text.replace(/\.?0+$/, '') : text;
+};
 
 /**
  * Levels for values where higher is worse: ok up to `ok`, warn below `bad`, bad from `bad` on.

@@ -75,8 +75,8 @@ export function InferencePanel(root, controller) {
     q('inference-starved').textContent = String(inf.starved_ticks ?? 0);
     root.dataset.starved = String((inf.starved_ticks ?? 0) > 0);
     const jump = inf.boundary_jump || {};
-    const step = inf.step_change_p50 == null ? '' : ` (normal step ${fmt(inf.step_change_p50, 1)})`;
-    q('inference-jump').textContent = `${fmt(jump.last, 1)} / ${fmt(jump.p99, 1)} / ${fmt(jump.max, 1)}${step}`;
+    q('inference-jump').textContent = `${fmt(jump.last, 1)} / ${fmt(jump.p99, 1)} / ${fmt(jump.max, 1)}`;
+    q('inference-step').textContent = inf.step_change_p50 == null ? '' : `normal step ${fmt(inf.step_change_p50, 1)}`;
     showConnection(inf.connection);
     paintLevels(root, detail, limits);
     const plot = inf.plot;

@@ -13,16 +13,27 @@ export const COLORS = {
   grid: 'rgba(138, 147, 163, 0.18)',
 };
 
+/** The tick step for about `count` ticks over [lo, hi]: 1, 2 or 5 × 10^k. */
+function tickStep(lo, hi, count) {
+  const raw = (hi - lo) / Math.max(1, count);
+  const power = 10 ** Math.floor(Math.log10(raw));
+  return [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw * (1 - 1e-9)) ?? 10 * power;
+}
+
 /** Round tick values covering [lo, hi]: about `count` of them at 1, 2 or 5 × 10^k. */
 export function niceTicks(lo, hi, count = 4) {
   if (!Number.isFinite(lo) || !Number.isFinite(hi)) return [];
   if (hi === lo) return [lo];
-  const raw = (hi - lo) / Math.max(1, count);
-  const power = 10 ** Math.floor(Math.log10(raw));
-  const step = [1, 2, 5, 10].map((m) => m * power).find((s) => s >= raw) ?? 10 * power;
+  const step = tickStep(lo, hi, count);
   const ticks = [];
   for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push(Number(v.toFixed(10)));
   return ticks;
+}
+
+/** Decimals a tick label needs so neighbouring ticks read differently (0.5 steps: 1; 20 steps: 0). */
+export function tickDigits(lo, hi, count = 4) {
+  if (!Number.isFinite(lo) || !Number.isFinite(hi) || hi === lo) return 0;
+  return Math.max(0, -Math.floor(Math.log10(tickStep(lo, hi, count)) + 1e-9));
 }
 
 /** Makes the canvas's pixels match its displayed size (crisp text); returns the context in CSS pixels. */
@@ -44,7 +55,7 @@ export function fitCanvas(canvas) {
  * Draws the axes, grid and labels; returns the scales `x(value)` and `y(value)` into the plot area.
  * `xLabel`/`yLabel` carry the units, e.g. "time (s)" and "shoulder_pan (°)".
  */
-export function drawAxes(ctx, width, height, { x0, x1, y0, y1, xLabel, yLabel, xDigits = 1, yDigits = 0 }) {
+export function drawAxes(ctx, width, height, { x0, x1, y0, y1, xLabel, yLabel }) {
   const pad = { left: 44, right: 8, top: 16, bottom: 30 };
   const plotW = Math.max(1, width - pad.left - pad.right);
   const plotH = Math.max(1, height - pad.top - pad.bottom);
@@ -58,7 +69,9 @@ export function drawAxes(ctx, width, height, { x0, x1, y0, y1, xLabel, yLabel, x
   ctx.fillStyle = COLORS.axis;
   ctx.textAlign = 'right';
   ctx.textBaseline = 'middle';
-  for (const v of niceTicks(y0, y1, 3)) {
+  const yCount = Math.max(3, Math.floor(plotH / 25));
+  const yDigits = tickDigits(y0, y1, yCount);
+  for (const v of niceTicks(y0, y1, yCount)) {
     ctx.strokeStyle = COLORS.grid;
     ctx.beginPath();
     ctx.moveTo(pad.left, y(v));
@@ -68,7 +81,9 @@ export function drawAxes(ctx, width, height, { x0, x1, y0, y1, xLabel, yLabel, x
   }
   ctx.textAlign = 'center';
   ctx.textBaseline = 'top';
-  for (const v of niceTicks(x0, x1, Math.max(2, Math.floor(plotW / 70)))) {
+  const xCount = Math.max(2, Math.floor(plotW / 60));
+  const xDigits = tickDigits(x0, x1, xCount);
+  for (const v of niceTicks(x0, x1, xCount)) {
     ctx.strokeStyle = COLORS.grid;
     ctx.beginPath();
     ctx.moveTo(x(v), pad.top);
