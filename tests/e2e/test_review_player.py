@@ -14,18 +14,31 @@ pytestmark = pytest.mark.e2e
 
 DIALOG = '[data-testid="review-dialog"]'
 
-# Samples the two videos' positions (each minus its episode start) on every animation frame for `ms`
-# milliseconds of playback; samples where a video is seeking are left out (it reports the target then).
+# Samples, on every animation frame for `ms` milliseconds of playback, the two videos' positions (each minus
+# its episode start) two ways: `currentTime` (left out while a video is seeking: it reports the target then)
+# and the media time of the frame each video last presented (requestVideoFrameCallback): what the eye sees.
 MEASURE_DRIFT = """async (ms) => {
-    const [a, b] = [...document.querySelectorAll('[data-testid=review-videos] video')];
+    const videos = [...document.querySelectorAll('[data-testid=review-videos] video')];
+    const [a, b] = videos;
     const pos = (v) => v.currentTime - Number(v.dataset.from);
+    const shown = new Map();
+    const watch = (v) => v.requestVideoFrameCallback((now, meta) => {
+        shown.set(v, meta.mediaTime - Number(v.dataset.from));
+        if (!done) watch(v);
+    });
+    let done = false;
+    videos.forEach(watch);
     const samples = [];
     const start = performance.now();
     while (performance.now() - start < ms) {
         await new Promise((resolve) => requestAnimationFrame(resolve));
         if (a.paused || b.paused) break;
-        if (!a.seeking && !b.seeking) samples.push({ at: performance.now() - start, drift: Math.abs(pos(a) - pos(b)) });
+        const sample = { at: performance.now() - start, drift: null, shown: null };
+        if (!a.seeking && !b.seeking) sample.drift = Math.abs(pos(a) - pos(b));
+        if (shown.has(a) && shown.has(b)) sample.shown = Math.abs(shown.get(a) - shown.get(b));
+        samples.push(sample);
     }
+    done = true;
     return { samples, played: pos(a) };
 }"""
 
@@ -73,17 +86,20 @@ def test_review_videos_stay_in_sync_while_playing(page: Page, recorded: str, rec
     result = page.evaluate(MEASURE_DRIFT, 3000)
     samples = result["samples"]
     assert len(samples) >= 10, f"too few samples while playing: {len(samples)} (played to {result['played']:.2f} s)"
-    settled = [s["drift"] for s in samples if s["at"] > 1000] or [s["drift"] for s in samples]
-    worst, median = max(s["drift"] for s in samples), statistics.median(settled)
-    record_property("review_drift_max_s", round(worst, 4))
-    record_property("review_drift_median_s", round(median, 4))
-    print(f"review drift over {len(samples)} samples ({started:.2f} s to {result['played']:.2f} s): max "
-          f"{worst * 1000:.1f} ms, median after 1 s {median * 1000:.1f} ms, the dialog's own max "
-          f"{page.locator(DIALOG).get_attribute('data-drift-max-ms')} ms")
     fps = _dialog_number(page, "fps")
-    # once settled the followers are held within a couple of frames; the bound is generous for a loaded machine
-    assert median <= 2.5 / fps, f"median drift {median * 1000:.1f} ms"
-    assert max(settled) <= 0.3, f"drift after re-sync reached {max(settled) * 1000:.1f} ms"
+    for name, bound in (("drift", 2.5 / fps), ("shown", 3.5 / fps)):  # presented frames differ by up to a frame anyway
+        values = [s[name] for s in samples if s[name] is not None]
+        settled = [s[name] for s in samples if s[name] is not None and s["at"] > 1000] or values
+        assert len(values) >= 5, name
+        worst, median = max(values), statistics.median(settled)
+        record_property(f"review_{name}_max_s", round(worst, 4))
+        print(f"review {name} over {len(values)} samples ({started:.2f} s to {result['played']:.2f} s): max "
+              f"{worst * 1000:.1f} ms, median after 1 s {median * 1000:.1f} ms")
+        # once settled the videos are held within a couple of frames; generous bounds for a loaded machine
+        assert median <= bound, f"median {name} {median * 1000:.1f} ms"
+        if name == "drift":  # the clocks the dialog steers; a starved decoder may still freeze a picture a moment
+            assert max(settled) <= 0.3, f"{name} after re-sync reached {max(settled) * 1000:.1f} ms"
+    print(f"the dialog's own measure: max {page.locator(DIALOG).get_attribute('data-drift-max-ms')} ms")
     if page.locator(DIALOG).get_attribute("data-playing") == "true":  # (else it reached the end)
         play.click()
     expect(play).to_have_text("Play")
@@ -151,3 +167,18 @@ def test_review_steps_frames_with_buttons_and_keys(page: Page, recorded: str) ->
     page.keyboard.press("Space")  # outside the dialog the page's hotkey works (and is the only one sent)
     page.wait_for_function("window.sentCommands.length > 0")
     assert page.evaluate("window.sentCommands") == ["resume"]
+
+
+def test_review_sync_rules(page: Page, recorded: str) -> None:
+    """The follower's rate: 1 within a frame, nudged in proportion beyond, clamped; steps clamp to the episode."""
+    page.goto(recorded + "/static/js/review-dialog.js")
+    result = page.evaluate("""async () => {
+        const R = await import('/static/js/review-dialog.js');
+        const frame = 1 / 30;
+        return { rates: [0.02, -0.02, 0.1, -0.1, 5, -5].map((d) => R.followerRate(d, frame)),
+                 steps: [[0, -1], [0, 1], [1 / 30, 1], [0.0999, 1], [6.9, 1], [3.0, -1]].map(([t, d]) => R.stepFrame(t, d, 30, 208)) };
+    }""")
+    assert result["rates"][:2] == [1, 1]
+    assert result["rates"][2] == pytest.approx(0.8) and result["rates"][3] == pytest.approx(1.2)  # 0.1 s over 0.5 s
+    assert result["rates"][4:] == [0.5, 1.5]
+    assert result["steps"] == [0, 1, 2, 4, 207, 89]

@@ -139,9 +139,19 @@ export function ReviewDialog(dialog, controller) {
     seekAll(index / fps());
   }
 
-  function draw(t) {
-    const { ctx, width, height } = fitCanvas(plot);
-    if (!episode) return;
+  // The curves are drawn once per episode, joint and size into a background; each animation frame only
+  // copies it and draws the "now" line (the main thread stays free for the videos).
+  let background = null;
+  let backgroundKey = '';
+  let scales = null;
+
+  function drawBackground(width, height) {
+    const dpr = window.devicePixelRatio || 1;
+    const canvas = document.createElement('canvas');
+    canvas.width = Math.round(width * dpr);
+    canvas.height = Math.round(height * dpr);
+    const ctx = canvas.getContext('2d');
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     const j = Number(jointSelect.value || 0);
     const joint = episode.state.names?.[j] ?? `joint ${j}`;
     const times = episode.timestamp;
@@ -169,11 +179,24 @@ export function ReviewDialog(dialog, controller) {
     line(state, COLORS.state, []);
     line(action, COLORS.action, [6, 4]);
     ctx.setLineDash([]);
+    background = canvas;
+    scales = axes;
+  }
+
+  function draw(t) {
+    const { ctx, width, height } = fitCanvas(plot);
+    if (!episode) return;
+    const key = `${episode.index}:${jointSelect.value}:${width}x${height}`;
+    if (key !== backgroundKey) {
+      drawBackground(width, height);
+      backgroundKey = key;
+    }
+    ctx.drawImage(background, 0, 0, width, height);
     ctx.lineWidth = 1.5;
     ctx.strokeStyle = COLORS.now;
     ctx.beginPath();
-    ctx.moveTo(axes.x(t), axes.top);
-    ctx.lineTo(axes.x(t), axes.bottom);
+    ctx.moveTo(scales.x(t), scales.top);
+    ctx.lineTo(scales.x(t), scales.bottom);
     ctx.stroke();
   }
 
@@ -182,6 +205,7 @@ export function ReviewDialog(dialog, controller) {
     if (!response.ok) return;
     pauseAll();
     episode = await response.json();
+    backgroundKey = '';
     title.textContent = `Episode ${episode.index} · ${episode.length} frames · ${duration().toFixed(1)} s`
       + (episode.extra?.outcome ? ` · ${episode.extra.outcome}` : '');
     videosBox.innerHTML = '';
