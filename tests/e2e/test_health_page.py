@@ -7,11 +7,11 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import httpx
 import pytest
-from playwright.sync_api import Page, expect
-
 from helpers import REPO, cli_server
 from page_flags import PAGE_FLAGS
+from playwright.sync_api import Page, expect
 
 pytestmark = pytest.mark.e2e
 
@@ -102,6 +102,9 @@ def test_the_doc_table_lists_every_metric_the_page_knows(page: Page, starving: s
 
 
 def test_the_page_colours_starvation_bad_and_explains_every_figure(page: Page, starving: str) -> None:
+    # the status carries the numbers the thresholds derive from
+    inference = httpx.get(starving + "/api/v1/status", timeout=30).json()["inference"]
+    assert (inference["chunk_size"], inference["queue_threshold"]) == (50, 1)
     page.goto(starving)
     for key in ("starved_ticks", "delay", "inference_latency"):
         expect(page.locator(f'[data-metric="{key}"]')).to_have_attribute("data-level", "bad", timeout=60_000)
