@@ -436,6 +436,7 @@ class RTCInferenceEngine:
                 "queue_threshold": self.queue_threshold,
                 "queue_threshold_mode": self.trigger.mode,
                 "keeps_up": self.trigger.keeps_up(self._delay_estimate(), self.chunk_size),
+                "chunk_size": self.chunk_size,
                 "execution_horizon": self.execution_horizon,
                 "execution_horizon_effective": self.effective_horizon(self._delay_estimate()),
                 "max_guidance_weight": self.max_guidance_weight,
