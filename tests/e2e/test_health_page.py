@@ -37,7 +37,8 @@ SESSION = """
         phase: 'autonomous', fps: 30, control_hz: 30,
         loop: { measured_hz: 30, lateness_ms: { p99: 1 }, overruns: 0, ticks: 1000 },
         cameras: { front: { fps: 30, age_ms: 10 } },
-        inference: { engine: 'rtc', chunk_size: 50, queue_threshold: 30, latency_ms: { p50: 50, p95: 60 },
+        inference: { engine: 'rtc', chunk_size: 50, queue_threshold: 30, queue_threshold_mode: 'fixed',
+                     latency_ms: { p50: 50, p95: 60 },
                      delay_ticks: 2, queue_depth: 40, starved_ticks: 0, boundary_jump: { p99: 2 }, step_change_p50: 1.5 },
         ...over });
     const config = { loop: { max_observation_age_ms: 500 } };
@@ -69,6 +70,12 @@ def test_every_metric_has_levels_from_the_session_numbers(page: Page, starving: 
           // sync: a stall within one tick is unseen; standing still > 10 % of a 50-action chunk is bad
           latency_sync: [10, 100, 400].map((v) => level('inference_latency', sync({ latency_ms: { p95: v } }))),
           delay: [5, 15, 20].map((v) => level('delay', inf({ delay_ticks: v }))),
+          // the default trigger follows the latency: the bounds come from the chunk (50 rows = 1667 ms at 30 Hz;
+          // the queue stays filled while the delay is at most half of it)
+          latency_following: [300, 600, 900].map((v) => level('inference_latency',
+            inf({ queue_threshold_mode: 'latency', latency_ms: { p95: v } }))),
+          delay_following: [10, 20, 26].map((v) => level('delay', inf({ queue_threshold_mode: 'latency',
+                                                                         delay_ticks: v }))),
           delay_sync: level('delay', sync({})),
           queue: [40, 10, 0].map((v) => level('queue_depth', inf({ queue_depth: v, delay_ticks: 5 }))),
           queue_paused: level('queue_depth', { ...inf({ queue_depth: 0 }), phase: 'paused' }),
@@ -81,7 +88,7 @@ def test_every_metric_has_levels_from_the_session_numbers(page: Page, starving: 
         };""")
     levels = ["ok", "warn", "bad"]
     for key in ("loop_rate", "lateness", "overruns", "camera_age", "camera_fps", "latency_rtc", "latency_sync",
-                "delay", "queue", "starved", "seam"):
+                "delay", "queue", "starved", "seam", "latency_following", "delay_following"):
         assert result[key] == levels, key
     assert result["lateness_60hz"] == "bad"
     assert result["latency_rtc_tiny_threshold"] == "bad"  # 120 ms > 3 ticks (100 ms): the queue runs dry
@@ -151,3 +158,17 @@ def test_a_healthy_sync_session_is_not_flagged(page: Page) -> None:
         expect(page.locator('[data-metric="delay"]')).to_have_attribute("data-level", "na")
         expect(page.locator('[data-metric="queue_depth"]')).to_have_attribute("data-level", "na")
         expect(page.locator('[data-testid="loop-hz-target"]')).to_have_text("30")
+
+
+def test_a_sync_loop_that_cannot_hold_its_rate_says_so_in_words(page: Page) -> None:
+    # a 400 ms inference every 10 actions: about 14 Hz at best (slower on a loaded machine, never 30)
+    flags = [*PAGE_FLAGS, "--inference.simulated_latency_ms=400", "--inference.n_action_steps=10",
+             "--loop.stats_window_s=2", "--server.exit_when_stopped=false"]
+    with cli_server(*flags) as (url, _):
+        page.goto(url)
+        advice = page.locator('[data-testid="loop-advice"]')
+        expect(advice).to_be_visible(timeout=60_000)
+        expect(advice).to_contain_text("instead of 30 Hz")
+        expect(advice).to_contain_text("--inference.type=rtc")
+        expect(page.locator('[data-metric="loop_rate"]')).to_have_attribute("data-level", "bad")
+        expect(page.locator('[data-testid="loop-realtime"]')).to_be_hidden()  # not requested

@@ -75,6 +75,31 @@ export function HealthView(root, controller) {
           + `console. ${helpText('camera_age')}`;
       }
     }
+    showAdvice(q('loop-advice'), q('loop-realtime'), detail);
     paintLevels(root, detail, limits);
   });
+}
+
+/**
+ * What the figures mean for the robot and the dataset, in words: a loop that cannot hold its rate (and the
+ * time compression of recorded episodes: status loop.advice), an rtc policy too slow to keep its queue
+ * filled (inference.keeps_up), and whether --loop.realtime took effect.
+ */
+function showAdvice(advice, realtime, detail) {
+  const lines = [];
+  if (detail.loop?.advice) lines.push(`Rate: ${detail.loop.advice}.`);
+  if (detail.inference?.keeps_up === false) {
+    lines.push(`Inference: one inference takes ${detail.inference.delay_ticks} ticks, more than half a chunk `
+      + `(${detail.inference.chunk_size}): the queue cannot stay filled and the robot will hold between chunks. `
+      + 'Use a faster model, smaller images or a longer chunk.');
+  }
+  const text = lines.join(' ');
+  advice.hidden = !text;
+  if (advice.textContent !== text) advice.textContent = text;
+  const state = detail.loop?.realtime;
+  const words = !state?.requested ? ''
+    : state.active ? `Real-time: control thread under SCHED_FIFO (priority ${state.priority}).`
+      : `Real-time requested but not in effect: ${state.detail}`;
+  realtime.hidden = !words;
+  if (realtime.textContent !== words) realtime.textContent = words;
 }
