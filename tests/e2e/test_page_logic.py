@@ -42,7 +42,9 @@ def test_hotkeys_send_what_the_pedal_sends_in_every_phase(page: Page, url: str) 
             pedal = decide(action, phase)
             page_says = (step["command"], step["args"]) if step else (None, {})
             assert page_says == (pedal.command, pedal.args or {}), (action, phase)
-    assert result["pause_resume"][phases.index("estopped")] is None  # keys never clear an estop
+    # Space clears an estop (reset -> paused, holding); only a second press resumes
+    assert result["pause_resume"][phases.index("estopped")] == {"command": "reset", "args": {}}
+    assert result["takeover_handback"][phases.index("estopped")] is None
     assert result["labels"] == {"pause_resume": "Pause / resume", "upload": "Upload"}  # no takeover: no T key
 
 
