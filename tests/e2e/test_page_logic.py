@@ -76,6 +76,21 @@ def test_teleop_sends_the_last_throttled_leader_target(page: Page, url: str) -> 
     assert sent[-1] == {"type": "teleop", "joints": {"a": 20, "b": 5}} and len(sent) == 2
 
 
+def test_a_camera_drag_counts_only_on_the_picture(page: Page, url: str) -> None:
+    """The camera may be letterboxed: the fraction is of the drawn picture, a touch beside it is none."""
+    page.goto(url + "/static/js/logic.js")
+    result = page.evaluate("""async () => {
+        const { pictureFraction } = await import('/static/js/teleop-panel.js');
+        const box = { left: 0, top: 0, width: 400, height: 200 };  // a 4:3 picture is 266.7 wide, centred
+        return [pictureFraction(box, 640, 480, 200, 100), pictureFraction(box, 640, 480, 66.67, 0),
+                pictureFraction(box, 640, 480, 10, 100), pictureFraction(box, 640, 480, 333.3, 200)]; }""")
+    centre, corner, beside, far = result
+    assert centre == {"u": 0.5, "v": 0.5}
+    assert abs(corner["u"]) < 1e-3 and corner["v"] == 0
+    assert beside is None
+    assert abs(far["u"] - 1) < 1e-3 and far["v"] == 1
+
+
 def test_keymap_defaults_remaps_and_lookup(page: Page, url: str) -> None:
     result = _run(page, url, """
         const store = new Map();
