@@ -104,7 +104,7 @@ export function CommandPanel(root, controller, dialog) {
     }
     const step = toggleStep(toggles, action, phase);
     if (step) send(step.command, step.args);
-    else if (phase === 'estopped') flash('E-stopped: click Resume to clear the estop (keys never clear it)');
+    else if (phase === 'estopped') flash('E-stopped: clear the E-STOP first (Clear E-STOP, or the pause/resume key)');
     else flash(`${event.code}: ${toggles[action]?.label.toLowerCase() ?? action} does nothing while ${phase}`);
   });
 
