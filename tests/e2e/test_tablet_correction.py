@@ -57,6 +57,9 @@ def _touch_drag(cdp: CDPSession, start: tuple[float, float], end: tuple[float, f
 
 
 def _tap(cdp: CDPSession, page: Page, selector: str) -> None:
+    """A finger tap on the control once it is enabled (the phase event can arrive before the state message
+    that enables the next phase's buttons; a tap on a disabled button does nothing)."""
+    expect(page.locator(selector)).to_be_enabled()
     box = page.locator(selector).bounding_box()
     assert box is not None, selector
     point = (box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
