@@ -13,6 +13,7 @@ from .. import __version__
 from ..protocol.commands import COMMAND_NAMES, COMMANDS
 from ..runtime.host import ConsoleHost
 from ..runtime.session import Session
+from .page_commands import command_groups
 from .session_choices import ENGINE_CHOICES, RECORD_MODES, STRATEGY_CHOICES, builtin_policy_names
 
 __all__ = ["router", "web_dir"]
@@ -28,6 +29,9 @@ def web_dir() -> Path:
 
 
 templates = Jinja2Templates(directory=str(web_dir() / "templates"))
+templates.env.globals["command_groups"] = command_groups
+templates.env.globals["command_labels"] = {  # TEMPORARY until m1-reset brings CommandSpec.label
+    name: getattr(spec, "label", "") or name.replace("_", " ").capitalize() for name, spec in COMMANDS.items()}
 router = APIRouter(include_in_schema=False)
 
 
