@@ -13,7 +13,7 @@ from .. import __version__
 from ..protocol.commands import COMMAND_NAMES, COMMANDS
 from ..runtime.host import ConsoleHost
 from ..runtime.session import Session
-from .page_commands import command_groups
+from .page_commands import command_groups, stop_plan
 from .session_choices import ENGINE_CHOICES, RECORD_MODES, STRATEGY_CHOICES, builtin_policy_names
 
 __all__ = ["router", "web_dir"]
@@ -49,6 +49,7 @@ def _context(session: Session) -> dict[str, Any]:
         "joints": list(about.joints),
         "recording": about.records,
         "leader_limits": limits,
+        "stop_plan": stop_plan(session),
     }
 
 

@@ -1,6 +1,6 @@
 // Command buttons and keyboard shortcuts; every input ends in controller.command(<explicit name>).
 // While the page is not live every command but E-STOP is disabled (buttons and hotkeys).
-import { actionForKey, hotkeyBlocked, loadKeymap, toggleStep } from './logic.js';
+import { DIRECT_ACTIONS, actionForKey, hotkeyBlocked, loadKeymap, toggleStep } from './logic.js';
 
 export function CommandPanel(root, controller, dialog) {
   const buttons = [...document.querySelectorAll('button[data-command]')];
@@ -100,6 +100,12 @@ export function CommandPanel(root, controller, dialog) {
     // refuses), or the page says why the toggle means nothing in this phase.
     if (action === 'stop') {
       confirmStop();
+      return;
+    }
+    const direct = DIRECT_ACTIONS[action];
+    if (direct) {
+      if (document.querySelector(direct.button)) send(direct.command, direct.args);
+      else flash(`${event.code}: this session has no ${direct.command}`);
       return;
     }
     const step = toggleStep(toggles, action, phase);
