@@ -18,10 +18,10 @@ ESTOP = '[data-command="estop"]'
 
 # the phases a script can drive on the sim, in order: (command sent over REST, phase it leads to)
 STEPS = {
-    "base": [(None, "autonomous"), ("pause", "paused"), ("estop", "estopped"), ("resume", "autonomous"),
-             ("stop", "idle")],
+    "base": [(None, "autonomous"), ("pause", "paused"), ("estop", "estopped"), ("reset", "paused"),
+             ("resume", "autonomous"), ("stop", "idle")],
     "dagger": [(None, "autonomous"), ("pause", "paused"), ("takeover", "correcting"), ("handback", "paused"),
-               ("estop", "estopped"), ("resume", "autonomous"), ("stop", "idle")],
+               ("estop", "estopped"), ("reset", "paused"), ("resume", "autonomous"), ("stop", "idle")],
 }
 """After stop the server stays up: the pages show the idle page (New session form), E-STOP included."""
 

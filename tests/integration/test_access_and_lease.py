@@ -54,6 +54,10 @@ def test_viewers_watch_and_may_only_estop(lan) -> None:
             viewer.pause()
         assert refused.value.status == 403
         assert viewer.estop().phase == "estopped"
+        with pytest.raises(Unauthorized, match="viewer") as refused:
+            viewer.reset()  # a viewer may stop the robot, never clear the stop
+        assert refused.value.status == 403
+        assert operator.reset().phase == "paused"
         assert operator.resume().phase == "autonomous"
 
 
@@ -110,7 +114,13 @@ def test_holder_commands_others_get_423_naming_the_holder_and_estop_always_works
         assert status["lease"]["holder"]["label"] == "tablet A" and status["phase"] == "autonomous"
         assert _ws_send(a, {"type": "command", "name": "pause", "id": 2})["phase"] == "paused"
         assert httpx.post(local.url + "/api/v1/commands/estop").json()["phase"] == "estopped"
-        assert _ws_send(a, {"type": "command", "name": "resume", "id": 3})["phase"] == "autonomous"
+        refused = _ws_send(a, {"type": "command", "name": "resume", "id": 3})
+        assert (refused["accepted"], refused["outcome"], refused["detail"]) == (
+            False, "invalid_now", "clear the E-STOP first (reset)")
+        assert _ws_send(a, {"type": "command", "name": "reset", "id": 4})["phase"] == "paused"
+        again = _ws_send(a, {"type": "command", "name": "reset", "id": 5})
+        assert (again["accepted"], again["outcome"]) == (False, "invalid_now")
+        assert _ws_send(a, {"type": "command", "name": "resume", "id": 6})["phase"] == "autonomous"
 
 
 def test_closing_the_holders_page_pauses_a_moving_robot(local) -> None:

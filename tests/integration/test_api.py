@@ -19,7 +19,9 @@ def client(server):
         wait_until(lambda: c.get("/api/v1/status").json()["phase"] == "autonomous", message="autonomous")
         yield c
         phase = c.get("/api/v1/status").json()["phase"]
-        if phase in ("paused", "estopped"):
+        if phase == "estopped":
+            phase = c.post("/api/v1/commands/reset").json()["phase"]
+        if phase == "paused":
             c.post("/api/v1/commands/resume")
 
 
@@ -75,6 +77,14 @@ def test_every_command_path(client, console) -> None:
     assert console.estop().phase == "estopped"
     with pytest.raises(CommandRejected):
         console.pause()
+    resume = client.post("/api/v1/commands/resume")
+    assert resume.status_code == 409 and resume.json()["detail"] == "clear the E-STOP first (reset)"
+    assert console.status().phase == "estopped", "a refused resume changes nothing"
+    cleared = client.post("/api/v1/commands/reset")
+    assert cleared.status_code == 200 and cleared.json()["phase"] == "paused"
+    again = client.post("/api/v1/commands/reset")
+    assert again.status_code == 409 and "estopped" in again.json()["detail"]
+    assert console.status().phase == "paused"
     assert console.resume().phase == "autonomous"
 
 
@@ -91,10 +101,12 @@ def test_events_endpoint_replays_since(console) -> None:
 def test_openapi_documents_every_route(client) -> None:
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/healthz", "/api/v1/status", "/api/v1/config", "/api/v1/cameras", "/api/v1/events",
-                 "/api/v1/commands/pause", "/api/v1/commands/estop", "/api/v1/cameras/{name}/snapshot.jpg"):
+                 "/api/v1/commands/pause", "/api/v1/commands/estop", "/api/v1/commands/reset",
+                 "/api/v1/cameras/{name}/snapshot.jpg"):
         assert path in paths, path
     pause = paths["/api/v1/commands/pause"]["post"]
     assert {"200", "409", "422", "503"} <= set(pause["responses"])
+    assert paths["/api/v1/commands/reset"]["post"]["summary"].startswith("Clear the E-STOP")
     assert client.get("/docs").status_code == 200
 
 

@@ -38,7 +38,9 @@ def server(tmp_path_factory):
 def client(server):
     with server.client() as c:
         yield c
-        if server.session.phase.value in ("paused", "estopped"):
+        if server.session.phase.value == "estopped":
+            c.post("/api/v1/commands/reset")
+        if server.session.phase.value == "paused":
             c.post("/api/v1/commands/resume")
         holder = c.get("/api/v1/lease").json()["holder"]
         assert holder is None, f"a test left the lease held: {holder}"

@@ -37,7 +37,9 @@ def console(server):
     with Console(server.url, name="client-test") as console:
         console.wait_for("autonomous", timeout=30)
         yield console
-        if console.status().phase in ("paused", "estopped"):
+        if console.status().phase == "estopped":
+            console.reset()
+        if console.status().phase == "paused":
             console.resume()
 
 
@@ -62,7 +64,8 @@ def test_commands_answer_or_raise_a_typed_error(console, server) -> None:
     assert bad.value.status == 422 and bad.value.issues[0]["loc"][-1] == "speed"
     with pytest.raises(NotFound, match="unknown command"):
         console.command("teleport")
-    assert console.estop().phase == "estopped" and console.resume().phase == "autonomous"
+    assert console.estop().phase == "estopped" and console.reset().phase == "paused"
+    assert console.resume().phase == "autonomous"
     sources = [e.data.get("source") for e in console.recent_events().data if e.kind == "phase_changed"]
     assert "rest:client-test" in sources  # the name is the client id the server shows
 
@@ -84,6 +87,7 @@ def test_control_holds_the_lease_heartbeats_and_releases(console, server) -> Non
         assert control.lost is None and console.lease()["yours"]
         assert console.pause().phase == "paused"  # the holder commands
         assert other.estop().phase == "estopped"  # estop always works
+        assert console.reset().phase == "paused"
         assert console.resume().phase == "autonomous"
     assert console.lease()["holder"] is None
     with Console(server.url, name="first") as first, Console(server.url, name="second") as second:
@@ -216,6 +220,7 @@ def test_tokens_and_roles_are_typed_errors() -> None:
                 viewer.pause()
             assert refused.value.status == 403 and viewer.estop().phase == "estopped"
         with Console(live.url, token=OPERATOR) as operator:
+            assert operator.reset().phase == "paused"
             assert operator.resume().phase == "autonomous"
             event = next(operator.events(since=0))  # the token also opens the WebSocket
             assert event.seq >= 1

@@ -83,6 +83,7 @@ def test_another_holder_exits_4_naming_it(server, capsys) -> None:
         code, _, err = run(capsys, server.url, "pause")
         assert code == 4 and "tablet A" in err
         assert run(capsys, server.url, "estop")[0] == 0  # estop always
+        tablet.reset()
         tablet.resume()
     assert server.session.phase.value in ("autonomous", "paused")  # releasing may pause a moving robot
 

@@ -60,6 +60,8 @@ def test_start_stop_and_start_another_strategy_policy_and_dataset(tmp_path) -> N
         assert estop.status_code == 200 and estop.json()["phase"] == "idle"  # accepted, changes nothing
         pause = c.post("/api/v1/commands/pause")
         assert pause.status_code == 409 and pause.json()["detail"] == "no session is running; start one"
+        reset = c.post("/api/v1/commands/reset")  # nothing to clear while idle
+        assert reset.status_code == 409 and reset.json()["detail"] == "no session is running; start one"
         assert c.put("/api/v1/teleop", json={"gripper": 50}).status_code == 409
         assert robot.is_connected and leader.is_connected  # the hardware outlives the session
 

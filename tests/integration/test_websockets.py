@@ -58,6 +58,10 @@ def test_hello_and_the_commands_route_publish_one_command_table(server) -> None:
         hello = json.loads(ws.recv(timeout=30))
     assert hello["toggles"] == body["toggles"]
     assert hello["command_help"] == {name: COMMANDS[name].help for name in hello["commands"]}
+    assert hello["command_labels"] == {name: COMMANDS[name].label for name in hello["commands"]}
+    assert hello["command_labels"]["reset"] == "Clear E-STOP" and by_name["reset"]["label"] == "Clear E-STOP"
+    assert all(by_name[name]["label"] == spec.label for name, spec in COMMANDS.items())
+    assert by_name["reset"]["available"] and "reset" in hello["commands"]
 
 
 def test_command_ack_and_events_in_order(server) -> None:

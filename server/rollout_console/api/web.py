@@ -46,6 +46,7 @@ def _context(session: Session) -> dict[str, Any]:
         "cameras": list(about.cameras),
         "commands": [c for c in COMMAND_NAMES if c in about.commands],
         "command_help": {name: spec.help for name, spec in COMMANDS.items()},
+        "command_labels": {name: spec.label for name, spec in COMMANDS.items()},
         "joints": list(about.joints),
         "recording": about.records,
         "leader_limits": limits,

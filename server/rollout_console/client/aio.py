@@ -196,6 +196,10 @@ class AsyncConsole:
     async def estop(self) -> CommandReply:
         return await self.command("estop")
 
+    async def reset(self) -> CommandReply:
+        """Clear an E-STOP: estopped -> paused (then ``resume`` to hand control back to the policy)."""
+        return await self.command("reset")
+
     async def end_reset(self) -> CommandReply:
         return await self.command("end_reset")
 

@@ -211,6 +211,10 @@ class Console:
     def estop(self) -> CommandReply:
         return self.command("estop")
 
+    def reset(self) -> CommandReply:
+        """Clear an E-STOP: estopped -> paused (then ``resume`` to hand control back to the policy)."""
+        return self.command("reset")
+
     def end_reset(self) -> CommandReply:
         return self.command("end_reset")
 

@@ -22,6 +22,7 @@ from .phases import Phase
 
 __all__ = [
     "COMMANDS",
+    "COMMAND_LABELS",
     "COMMAND_NAMES",
     "ArgsError",
     "Command",
@@ -75,34 +76,53 @@ class ExcludeBody(BaseModel):
 
 @dataclass(frozen=True, slots=True)
 class CommandSpec:
-    """One command: its name, the help an operator reads, and the model its arguments must fit."""
+    """One command: its name, the help an operator reads, and the model its arguments must fit.
+
+    ``label`` is the one operator-facing name of the command (buttons, hotkey dialog, API listings), so the
+    desktop page, the tablet and scripts never call the same command by two names.
+    """
 
     name: str
     help: str
     args: type[BaseModel] = EmptyBody
+    label: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.label:  # frozen: set the default label through object.__setattr__
+            object.__setattr__(self, "label", self.name.replace("_", " ").capitalize())
 
 
 _SPECS: tuple[CommandSpec, ...] = (
-    CommandSpec("pause", "Stop the policy and hold the current position."),
-    CommandSpec("resume", "Hand control back to the policy (also clears an estop)."),
-    CommandSpec("takeover", "Start a human correction with the leader arm (dagger)."),
-    CommandSpec("handback", "End the correction and hold (dagger)."),
-    CommandSpec("mark", "Keep the ring buffer as the start of a new episode and record live (highlight)."),
-    CommandSpec("save", "Save the current episode.", SaveBody),
-    CommandSpec("discard", "Drop the episode or correction in progress."),
-    CommandSpec("upload", "Upload the saved episodes to the Hub now."),
-    CommandSpec("stop", "End the session (returns home when configured)."),
-    CommandSpec("estop", "Emergency stop: no more motion commands until an explicit resume."),
-    CommandSpec("end_reset", "End the reset now: the next episode starts once the arm is home (episodic)."),
-    CommandSpec("end_episode", "End the running episode now; its outcome comes next (episodic)."),
+    CommandSpec("pause", "Stop the policy and hold the current position.", label="Pause"),
+    CommandSpec("resume", "Hand control back to the policy (from paused; after an E-STOP, reset first).",
+                label="Resume"),
+    CommandSpec("takeover", "Start a human correction with the leader arm (dagger).", label="Take over"),
+    CommandSpec("handback", "End the correction and hold (dagger).", label="Hand back"),
+    CommandSpec("mark", "Keep the ring buffer as the start of a new episode and record live (highlight).",
+                label="Mark"),
+    CommandSpec("save", "Save the current episode.", SaveBody, label="Save"),
+    CommandSpec("discard", "Drop the episode or correction in progress.", label="Discard"),
+    CommandSpec("upload", "Upload the saved episodes to the Hub now.", label="Upload"),
+    CommandSpec("stop", "End the session (returns home when configured).", label="Stop"),
+    CommandSpec("estop", "Emergency stop: no more motion commands until the E-STOP is cleared (reset).",
+                label="E-STOP"),
+    CommandSpec("reset", "Clear the E-STOP: the robot stays paused, holding where it is; resume is a second, "
+                         "deliberate step.", label="Clear E-STOP"),
+    CommandSpec("end_reset", "End the reset now: the next episode starts once the arm is home (episodic).",
+                label="End reset"),
+    CommandSpec("end_episode", "End the running episode now; its outcome comes next (episodic).",
+                label="End episode"),
     CommandSpec("exclude", "Leave a finished episode out of the statistics, with a reason (episodic; it stays "
-                           "saved).", ExcludeBody),
+                           "saved).", ExcludeBody, label="Exclude"),
 )
 
 COMMANDS: Mapping[str, CommandSpec] = {spec.name: spec for spec in _SPECS}
 """Every command, in the order the page and the API list them."""
 
 COMMAND_NAMES: tuple[str, ...] = tuple(COMMANDS)
+
+COMMAND_LABELS: Mapping[str, str] = {spec.name: spec.label for spec in _SPECS}
+"""name -> the operator-facing label (the page's buttons and the API listings use these)."""
 
 
 # ------------------------------------------------------------------ argument validation

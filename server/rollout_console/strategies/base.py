@@ -28,7 +28,7 @@ from .recording import Recording
 if TYPE_CHECKING:
     from ..evaluation.results import EvaluationBook
 
-__all__ = ["COMMON_TRANSITIONS", "STRATEGIES", "BaseStrategy", "Strategy", "StrategyParts"]
+__all__ = ["COMMON_TRANSITIONS", "ESTOP_CLEAR_FIRST", "STRATEGIES", "BaseStrategy", "Strategy", "StrategyParts"]
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ COMMON_TRANSITIONS: dict[tuple[Phase, str], Phase] = {
     (P.STARTING, "pause"): P.PAUSED,
     (P.AUTONOMOUS, "pause"): P.PAUSED,
     (P.PAUSED, "resume"): P.AUTONOMOUS,
-    (P.ESTOPPED, "resume"): P.AUTONOMOUS,
+    (P.ESTOPPED, "reset"): P.PAUSED,  # clearing an E-STOP only holds; resuming is a second, deliberate step
     **{(phase, "stop"): P.STOPPING for phase in (P.STARTING, P.AUTONOMOUS, P.PAUSED, P.CORRECTING)},
     (P.ESTOPPED, "stop"): P.STOPPING,  # finishes saves in place: after an estop the arm is not moved home
     (P.ERROR, "stop"): P.STOPPING,
@@ -56,6 +56,9 @@ ALREADY: dict[tuple[Phase, str], str] = {
     (P.STOPPED, "estop"): "already stopped; the robot is not moving",
 }
 """Repeating a command whose effect already holds is accepted and changes nothing (idempotent-safe)."""
+
+ESTOP_CLEAR_FIRST = "clear the E-STOP first (reset)"
+"""Why ``resume`` is refused while estopped: clearing the E-STOP (``reset`` -> paused) is its own step."""
 
 AUTOMATIC_PAUSE_SOURCES: dict[str, str] = {
     "lease": "paused: the client in control lost its connection or gave control up (lease lapsed); resume "
@@ -136,6 +139,8 @@ class Strategy:
         return CommandResult.refused(ctx.phase, reason)
 
     def why_not(self, ctx: TickContext, command: Command) -> str:
+        if command.name == "resume" and ctx.phase is P.ESTOPPED:
+            return ESTOP_CLEAR_FIRST
         valid = sorted({phase.value for phase, name in self.transitions if name == command.name})
         return f"cannot {command.name} while {ctx.phase.value} (valid while: {', '.join(valid)})"
 

@@ -46,7 +46,7 @@ EPISODIC_TRANSITIONS: dict[tuple[Phase, str], Phase] = {
     (P.AUTONOMOUS, "pause"): P.PAUSED,
     (P.RESETTING, "pause"): P.PAUSED,  # holds the reset countdown
     (P.PAUSED, "resume"): P.AUTONOMOUS,  # back to the episode, the reset or the outcome: see resume_target
-    (P.ESTOPPED, "resume"): P.AUTONOMOUS,
+    (P.ESTOPPED, "reset"): P.PAUSED,  # clearing an E-STOP only holds; resume is a second step
     (P.RESETTING, "end_reset"): P.AUTONOMOUS,  # the next episode starts (once the arm is home)
     **{(phase, "stop"): P.STOPPING for phase in (P.STARTING, P.RESETTING, P.AUTONOMOUS, P.PAUSED,
                                                  P.AWAITING_OUTCOME, P.ESTOPPED, P.ERROR)},
@@ -110,7 +110,7 @@ class EpisodicStrategy(Strategy):
     # ------------------------------------------------------------------ commands
 
     def handle(self, ctx: TickContext, command: Command) -> CommandResult | Future[CommandResult]:
-        if command.name == "resume" and ctx.phase in (P.PAUSED, P.ESTOPPED):
+        if command.name == "resume" and ctx.phase is P.PAUSED:
             target = self.resume_target()
             if target is not P.AUTONOMOUS:
                 self.transition(ctx, target, cause="resume", command=command)
@@ -132,7 +132,8 @@ class EpisodicStrategy(Strategy):
         if target is P.AUTONOMOUS and not self.episode_open:
             self._start_episode(ctx)
         record = self.record if self.episode_open else None
-        if target in (P.PAUSED, P.ESTOPPED) and record is not None and command is not None:
+        interrupted = ctx.phase is not P.ESTOPPED  # clearing an E-STOP (reset -> paused) is no new intervention
+        if target in (P.PAUSED, P.ESTOPPED) and record is not None and command is not None and interrupted:
             self.book.update(record, interventions=record.interventions + 1)
         if target in (P.RESETTING, P.AWAITING_OUTCOME):
             ctx.engine.pause()

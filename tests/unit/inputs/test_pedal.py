@@ -36,7 +36,7 @@ class FakeSession:
     TABLE: ClassVar[dict[tuple[Phase, str], Phase]] = {
         (P.AUTONOMOUS, "pause"): P.PAUSED,
         (P.PAUSED, "resume"): P.AUTONOMOUS,
-        (P.ESTOPPED, "resume"): P.AUTONOMOUS,  # what the real session does: resume clears an estop
+        (P.ESTOPPED, "reset"): P.PAUSED,  # what the real session does: reset clears an estop, it then holds
         (P.PAUSED, "takeover"): P.CORRECTING,
         (P.CORRECTING, "handback"): P.PAUSED,
         (P.AWAITING_OUTCOME, "save"): P.RESETTING,  # episodic: the outcome is given, the next reset begins

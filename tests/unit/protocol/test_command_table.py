@@ -8,6 +8,7 @@ import pytest
 from rollout_console.api.outcomes import HTTP_STATUS, AccessRefusal, ack_fields, http_status
 from rollout_console.api.routes.commands import router
 from rollout_console.protocol.commands import (
+    COMMAND_LABELS,
     COMMAND_NAMES,
     COMMANDS,
     ArgsError,
@@ -45,12 +46,28 @@ def test_ws_ack_fields_carry_status_and_outcome() -> None:
 
 
 def test_the_table_has_every_command_once_with_help_and_a_model() -> None:
-    assert COMMAND_NAMES == tuple(COMMANDS) and len(set(COMMAND_NAMES)) == len(COMMAND_NAMES) == 13
+    assert COMMAND_NAMES == tuple(COMMANDS) and len(set(COMMAND_NAMES)) == len(COMMAND_NAMES) == 14
     for name, spec in COMMANDS.items():
         assert spec.name == name and spec.help.endswith(".") and len(spec.help) > 10, name
         assert spec.args.model_json_schema()["type"] == "object"
     assert COMMANDS["save"].args is SaveBody and COMMANDS["exclude"].args is ExcludeBody
     assert COMMANDS["pause"].args is EmptyBody
+
+
+def test_every_command_has_one_operator_label() -> None:
+    assert COMMAND_LABELS == {
+        "pause": "Pause", "resume": "Resume", "takeover": "Take over", "handback": "Hand back", "mark": "Mark",
+        "save": "Save", "discard": "Discard", "upload": "Upload", "stop": "Stop", "estop": "E-STOP",
+        "reset": "Clear E-STOP", "end_reset": "End reset", "end_episode": "End episode", "exclude": "Exclude",
+    }
+    assert all(COMMANDS[name].label == label for name, label in COMMAND_LABELS.items())
+    assert len(set(COMMAND_LABELS.values())) == len(COMMAND_LABELS), "two commands may not share a label"
+
+
+def test_reset_clears_an_estop_and_resume_says_so() -> None:
+    assert COMMAND_NAMES.index("reset") == COMMAND_NAMES.index("estop") + 1
+    assert "reset" in COMMANDS["resume"].help and "reset" in COMMANDS["estop"].help
+    assert COMMANDS["reset"].args is EmptyBody
 
 
 def test_rest_routes_are_built_from_the_table() -> None:

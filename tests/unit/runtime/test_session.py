@@ -85,7 +85,12 @@ def test_estop_stops_motion_until_an_explicit_resume(session) -> None:
     before = _joints(session)
     _let_run(session, ticks=12, seconds=0.4)
     assert np.allclose(before, _joints(session), atol=0.05)
-    assert not session.submit("pause").accepted  # only resume or stop leave an estop
+    assert not session.submit("pause").accepted  # only reset or stop leave an estop
+    refused = session.submit("resume")
+    assert (refused.accepted, refused.phase, refused.detail) == (False, Phase.ESTOPPED, "clear the E-STOP first (reset)")
+    assert session.submit("reset").phase is Phase.PAUSED  # cleared: it holds where it is
+    _let_run(session, ticks=12, seconds=0.4)
+    assert np.allclose(before, _joints(session), atol=0.05)
     assert session.submit("resume").phase is Phase.AUTONOMOUS
 
 

@@ -75,7 +75,8 @@ def test_any_sequence_keeps_the_invariants(mode, steps) -> None:
             assert (recorder.open, len(recorder.saved)) == (before[0], before[2])
             assert result.detail
             continue
-        if ctx.phase is not before_phase and name in ("pause", "resume", "takeover", "handback", "stop", "estop"):
+        if ctx.phase is not before_phase and name in ("pause", "resume", "takeover", "handback", "stop", "estop",
+                                                               "reset"):
             assert DAGGER_TRANSITIONS[(before_phase, name)] is ctx.phase
         if mode == "corrections":
             assert not recorder.open or ctx.phase is P.CORRECTING, "corrections mode records only corrections"

@@ -218,6 +218,11 @@ def test_estop_in_a_reset_returns_to_the_reset_not_to_the_policy(tmp_path) -> No
     h.tick(3)
     assert h.send("estop").accepted and h.ctx.phase is P.ESTOPPED
     h.tick(60)
+    refused = h.send("resume")
+    assert not refused.accepted and refused.detail == "clear the E-STOP first (reset)"
+    assert h.send("reset").accepted and h.ctx.phase is P.PAUSED  # clearing only holds
+    h.tick(3)
+    assert h.ctx.phase is P.PAUSED
     assert h.send("resume").accepted and h.ctx.phase is P.RESETTING
     h.tick()
     assert h.ctx.phase is P.RESETTING  # the countdown was held, the policy does not start at once

@@ -27,6 +27,7 @@ router = APIRouter(prefix="/api/v1/commands", tags=["commands"])
 class CommandInfo(BaseModel):
     command: str = Field(description="The command's name (its route is POST /api/v1/commands/<command>)")
     help: str = Field(description="What the command does, as an operator reads it")
+    label: str = Field(description="The command's operator-facing name (the page's button text), e.g. 'Clear E-STOP'")
     args_schema: dict[str, object] = Field(description="JSON Schema of the command's arguments (its body)")
     available: bool = Field(description="This session's strategy has the command")
 
@@ -47,7 +48,7 @@ def list_commands(host: HostDep) -> CommandsPublic:
     """
     session = host.session
     have = set(session.describe().commands) if session is not None else {"estop"}
-    data = [CommandInfo(command=name, help=spec.help, args_schema=spec.args.model_json_schema(),
+    data = [CommandInfo(command=name, help=spec.help, label=spec.label, args_schema=spec.args.model_json_schema(),
                         available=name in have) for name, spec in COMMANDS.items()]
     return CommandsPublic(data=data, count=len(data), toggles=toggles_table())
 

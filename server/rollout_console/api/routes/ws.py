@@ -80,6 +80,7 @@ async def control_socket(websocket: WebSocket, since: int | None = None) -> None
             "strategy": None if about is None else about.strategy,
             "commands": [] if about is None else list(about.commands),
             "command_help": {} if about is None else {name: COMMANDS[name].help for name in about.commands},
+            "command_labels": {} if about is None else {name: COMMANDS[name].label for name in about.commands},
             "toggles": toggles_table(),
             "cameras": list(host.cameras),
             "event_seq": host.events.last_seq,
