@@ -30,8 +30,6 @@ def web_dir() -> Path:
 
 templates = Jinja2Templates(directory=str(web_dir() / "templates"))
 templates.env.globals["command_groups"] = command_groups
-templates.env.globals["command_labels"] = {  # TEMPORARY until m1-reset brings CommandSpec.label
-    name: getattr(spec, "label", "") or name.replace("_", " ").capitalize() for name, spec in COMMANDS.items()}
 router = APIRouter(include_in_schema=False)
 
 

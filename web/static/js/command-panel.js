@@ -110,7 +110,10 @@ export function CommandPanel(root, controller, dialog) {
     }
     const step = toggleStep(toggles, action, phase);
     if (step) send(step.command, step.args);
-    else if (phase === 'estopped') flash('E-stopped: click Resume to clear the estop (keys never clear it)');
+    else if (phase === 'estopped') {
+      const reset = document.querySelector('[data-command="reset"]')?.textContent.trim() || 'Clear E-STOP';
+      flash(`E-STOP: press ${reset} to clear it (no key clears it), then resume`);
+    }
     else flash(`${event.code}: ${toggles[action]?.label.toLowerCase() ?? action} does nothing while ${phase}`);
   });
 
