@@ -172,6 +172,9 @@ def test_one_controller_many_viewers(browser: Browser, dagger) -> None:
         expect(other.locator(PHASE)).to_have_text("paused")
         other.click('[data-command="estop"]')  # any client may estop
         expect(tablet.locator(PHASE)).to_have_text("estopped")
+        expect(tablet.locator('[data-command="resume"]')).to_be_disabled()  # clearing the E-STOP comes first
+        tablet.click('[data-command="reset"]')
+        expect(other.locator(PHASE)).to_have_text("paused")
         tablet.click('[data-command="resume"]')
         expect(other.locator(PHASE)).to_have_text("autonomous")
         tablet.context.close()  # the controller's tab goes away while the robot moves: it pauses

@@ -38,6 +38,8 @@ def _reset(page: Page, url: str) -> None:
     """
     wait_until(lambda: httpx.get(url + "/api/v1/lease", timeout=10).json()["holder"] is None, timeout=60,
                message="the previous page to give control up")
+    if httpx.get(url + "/api/v1/status", timeout=10).json()["phase"] == "estopped":
+        assert httpx.post(url + "/api/v1/commands/reset", timeout=30).status_code == 200  # clear it first
     assert httpx.post(url + "/api/v1/commands/resume", timeout=30).status_code == 200
     page.goto(url)
     expect(page.locator('[data-testid="connection"]')).to_have_attribute("data-state", "connected")
@@ -114,6 +116,9 @@ def test_estop_button_and_events_log(page: Page, console: str) -> None:
     page.click('[data-command="estop"]')
     expect(page.locator(PHASE)).to_have_text("estopped")
     expect(page.locator('[data-testid="events"] li[data-kind="phase_changed"]').first).to_contain_text("estopped")
+    expect(page.locator('[data-command="resume"]')).to_be_disabled()  # clearing the E-STOP comes first
+    page.click('[data-command="reset"]')
+    expect(page.locator(PHASE)).to_have_text("paused")
     page.click('[data-command="resume"]')
     expect(page.locator(PHASE)).to_have_text("autonomous")
 

@@ -42,7 +42,9 @@ def test_hotkeys_send_what_the_pedal_sends_in_every_phase(page: Page, url: str) 
             pedal = decide(action, phase)
             page_says = (step["command"], step["args"]) if step else (None, {})
             assert page_says == (pedal.command, pedal.args or {}), (action, phase)
-    assert result["pause_resume"][phases.index("estopped")] is None  # keys never clear an estop
+    # Space clears an estop (reset -> paused, holding); only a second press resumes
+    assert result["pause_resume"][phases.index("estopped")] == {"command": "reset", "args": {}}
+    assert result["takeover_handback"][phases.index("estopped")] is None
     assert result["labels"] == {"pause_resume": "Pause / resume", "upload": "Upload"}  # no takeover: no T key
 
 
@@ -72,6 +74,21 @@ def test_teleop_sends_the_last_throttled_leader_target(page: Page, url: str) -> 
     page.wait_for_function("window.sent.length >= 2", timeout=10_000)
     sent = page.evaluate("window.sent")
     assert sent[-1] == {"type": "teleop", "joints": {"a": 20, "b": 5}} and len(sent) == 2
+
+
+def test_a_camera_drag_counts_only_on_the_picture(page: Page, url: str) -> None:
+    """The camera may be letterboxed: the fraction is of the drawn picture, a touch beside it is none."""
+    page.goto(url + "/static/js/logic.js")
+    result = page.evaluate("""async () => {
+        const { pictureFraction } = await import('/static/js/teleop-panel.js');
+        const box = { left: 0, top: 0, width: 400, height: 200 };  // a 4:3 picture is 266.7 wide, centred
+        return [pictureFraction(box, 640, 480, 200, 100), pictureFraction(box, 640, 480, 66.67, 0),
+                pictureFraction(box, 640, 480, 10, 100), pictureFraction(box, 640, 480, 333.3, 200)]; }""")
+    centre, corner, beside, far = result
+    assert centre == {"u": 0.5, "v": 0.5}
+    assert abs(corner["u"]) < 1e-3 and corner["v"] == 0
+    assert beside is None
+    assert abs(far["u"] - 1) < 1e-3 and far["v"] == 1
 
 
 def test_keymap_defaults_remaps_and_lookup(page: Page, url: str) -> None:

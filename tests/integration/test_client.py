@@ -239,6 +239,11 @@ def test_async_console_has_the_same_surface(server) -> None:
                 assert event.kind == "phase_changed" and event.data["phase"] == "paused"
                 with pytest.raises(CommandRejected):
                     await console.takeover()
+                assert (await console.estop()).phase == "estopped"
+                with pytest.raises(CommandRejected, match="clear the E-STOP first") as refused:
+                    await console.resume()
+                assert refused.value.status == 409
+                assert (await console.reset()).phase == "paused"
                 assert (await console.resume()).phase == "autonomous"
             assert (await console.lease())["holder"] is None
             await stream.aclose()

@@ -48,6 +48,19 @@ def test_status_and_applied_commands_exit_0(server, capsys) -> None:
     assert run(capsys, server.url, "resume")[0] == 0
 
 
+def test_reset_clears_an_estop_and_resume_before_it_exits_3(server, capsys) -> None:
+    assert run(capsys, server.url, "estop")[0] == 0
+    code, out, err = run(capsys, server.url, "resume")
+    assert (code, out) == (3, "") and "clear the E-STOP first (reset)" in err
+    code, out, _ = run(capsys, server.url, "reset")
+    assert (code, out.strip()) == (0, "reset: paused")
+    code, _, err = run(capsys, server.url, "reset")  # nothing to clear now
+    assert code == 3 and "estopped" in err
+    assert run(capsys, server.url, "resume")[0] == 0
+    code, out, _ = run(capsys, server.url, "--help")
+    assert code == 0 and "reset" in out
+
+
 def test_events_prints_one_line_per_event(server, capsys) -> None:
     with Console(server.url, name="events-test") as console:
         since = console.status().event_seq

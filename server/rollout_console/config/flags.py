@@ -18,11 +18,14 @@ from typing import Any, Union, get_args, get_origin
 import yaml
 from pydantic import BaseModel, ValidationError
 from pydantic.fields import FieldInfo
+from pydantic_core import PydanticUndefined
 
 from ..errors import ConfigError
 from .root import RolloutConsoleConfig
 
 __all__ = [
+    "REQUIRED",
+    "default_text",
     "flag_names",
     "help_text",
     "load_config",
@@ -226,13 +229,21 @@ def _literal_args(annotation: Any) -> tuple[Any, ...]:
     return ()
 
 
-def _default_text(field: FieldInfo) -> str:
+REQUIRED = "required"
+"""What ``--help`` and the reference show for an option without a default (never pydantic's sentinel)."""
+
+
+def default_text(field: FieldInfo) -> str:
+    """A field's default as an operator types it (``null``, ``true``, ``a,b``), ``required`` when it has none,
+    and ``""`` when there is nothing useful to show (a nested model, an empty text the description explains)."""
     if field.is_required():
-        return ""
+        return REQUIRED
     if field.default_factory is not None:
         value = field.default_factory()  # type: ignore[call-arg]
     else:
         value = field.default
+    if value is PydanticUndefined:
+        return REQUIRED
     if isinstance(value, BaseModel):
         return ""
     if isinstance(value, list):
@@ -246,7 +257,7 @@ def walk_options(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str
         flag = f"{prefix}{name}"
         variants = _model_variants(field.annotation)
         if not variants:
-            yield flag, _type_label(field), _default_text(field), field.description or ""
+            yield flag, _type_label(field), default_text(field), field.description or ""
             continue
         if len(variants) == 1 and "type" not in variants[0].model_fields:
             optional = field.default is None
@@ -257,7 +268,8 @@ def walk_options(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str
             continue
         types_ = [v.model_fields["type"].default for v in variants]
         default = field.default_factory() if field.default_factory else field.default  # type: ignore[call-arg]
-        default_type = getattr(default, "type", "null")
+        default_type = REQUIRED if field.is_required() or default is PydanticUndefined else getattr(
+            default, "type", "null")
         yield f"{flag}.type", "{" + ",".join(types_) + "}", str(default_type), field.description or ""
         for variant in variants:
             rows = list(walk_options(variant, f"{flag}."))
@@ -279,7 +291,8 @@ def help_text(program: str = "rollout-console") -> str:
         f"       {program} train --dataset.root=DIR --output_dir=DIR [--option=value ...]  (see train --help)",
         "",
         "Options are lerobot-style dotted flags; flags override values from --config (YAML or JSON).",
-        "Defaults are in brackets.",
+        "Defaults are in brackets; [required] marks an option without one (in a group such as --dataset.*,",
+        "only once the group is used).",
         "",
         f"  {'--config=FILE':<46} YAML or JSON file with options",
     ]

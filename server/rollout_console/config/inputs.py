@@ -81,7 +81,8 @@ class PedalConfig(StrictModel):
         description="evdev event node of the pedal; prefer the stable /dev/input/by-id/...-event-kbd name",
     )
     pause_resume: str | None = Field(
-        "KEY_A", description="Key code of the pause/resume pedal: pause while autonomous, resume while paused"
+        "KEY_A", description="Key code of the pause/resume pedal: pause while autonomous, resume while paused, "
+                 "clear the E-STOP (reset: it then holds) while estopped"
     )
     takeover_handback: str | None = Field(
         "KEY_B",

@@ -6,7 +6,7 @@ A test compares the committed file with this output.
 
 from __future__ import annotations
 
-from .flags import walk_options
+from .flags import REQUIRED, walk_options
 from .root import RolloutConsoleConfig
 
 __all__ = ["markdown"]
@@ -41,7 +41,7 @@ def markdown() -> str:
             lines.append("| option | type | default | description |")
             lines.append("|---|---|---|---|")
             table_open = True
-        shown_default = f"`{default}`" if default != "" else ""
+        shown_default = "*required*" if default == REQUIRED else f"`{default}`" if default != "" else ""
         label, description = label.replace("|", "&#124;"), description.replace("|", "&#124;")
         lines.append(f"| `{flag}` | {label} | {shown_default} | {description} |")
     return "\n".join(lines) + "\n"

@@ -4,8 +4,9 @@ Each pedal is a toggle that this module owns: ``pause_resume`` sends ``pause`` w
 the policy and ``resume`` while paused; ``takeover_handback`` sends ``takeover`` while paused and
 ``handback`` while correcting; ``upload`` sends ``upload``. The table is ``protocol.toggles.TOGGLES``, the
 same one the page's hotkeys use. The toggle is resolved from the phase at the moment of the press, so the
-session only ever receives explicit, idempotent-safe commands. The pedal never clears an estop (``resume``
-does that in the session); it says so instead.
+session only ever receives explicit, idempotent-safe commands. While estopped ``pause_resume`` sends
+``reset`` (the E-STOP clears, the arm holds: paused) and the next press ``resume``: clearing and restarting
+are two deliberate presses; ``takeover_handback`` does nothing then and says why.
 
 Only key-down (value 1) acts; auto-repeat (2) and key-up (0) are counted and ignored. Every press ends
 in the log, the counters and ``status()["last_event"]``: nothing is dropped silently.
@@ -61,7 +62,8 @@ class PedalDecision:
     args: dict[str, Any] | None = None
 
 
-_ESTOP_REASON = "estop is active; the pedal never clears an estop: reset it from the console page"
+_ESTOP_REASON = ("estop is active; clear it first with the pause/resume pedal or Clear E-STOP on the page "
+                 "(the arm then holds; a second press resumes)")
 _OVER = "the session is {phase}; the pedal has nothing to do"
 
 def decide(action: str, phase: Phase | str) -> PedalDecision:

@@ -6,7 +6,9 @@ reads the same table from the WebSocket ``hello`` (``toggles_table()``), so a pe
 send the same command in the same phase.
 
 Rules the table encodes (and ``tests/unit/protocol`` checks):
-- no toggle clears an estop (``resume`` from the page does that); only ``upload`` acts while estopped;
+- no single press takes an estop back to motion: while estopped ``pause_resume`` sends ``reset`` (the E-STOP
+  is cleared, the arm holds: ``paused``) and only a second press sends ``resume``, so clearing and restarting
+  are two deliberate presses; ``takeover_handback`` does nothing then (it says why), ``upload`` uploads;
 - while an episode awaits its outcome (episodic), each toggle labels it, so hands stay on the robot;
 - ``upload`` never moves the robot: it is sent in every other phase and the session decides.
 """
@@ -56,13 +58,14 @@ def _outcome(label: str) -> ToggleStep:
     return ToggleStep("save", MappingProxyType({"outcome": label}))
 
 
-_PAUSE, _RESUME, _TAKEOVER, _HANDBACK, _UPLOAD = (ToggleStep(name) for name in
-                                                  ("pause", "resume", "takeover", "handback", "upload"))
+_PAUSE, _RESUME, _RESET, _TAKEOVER, _HANDBACK, _UPLOAD = (
+    ToggleStep(name) for name in ("pause", "resume", "reset", "takeover", "handback", "upload"))
 
 _TABLE: tuple[Toggle, ...] = (
     # Correcting + pause asks the strategy to freeze the arm; it may refuse, and the refusal is reported.
     Toggle("pause_resume", "Pause / resume", MappingProxyType({
         P.STARTING: _PAUSE, P.AUTONOMOUS: _PAUSE, P.CORRECTING: _PAUSE, P.PAUSED: _RESUME,
+        P.ESTOPPED: _RESET,  # clears the E-STOP only (-> paused, holding); the next press resumes
         P.RESETTING: ToggleStep("end_reset"),  # episodic: the scene is back, start the next episode
         P.AWAITING_OUTCOME: _outcome("success"),
     })),

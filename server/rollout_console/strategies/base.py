@@ -28,7 +28,7 @@ from .recording import Recording
 if TYPE_CHECKING:
     from ..evaluation.results import EvaluationBook
 
-__all__ = ["COMMON_TRANSITIONS", "ESTOP_CLEAR_FIRST", "STRATEGIES", "BaseStrategy", "Strategy", "StrategyParts"]
+__all__ = ["COMMON_TRANSITIONS", "ESTOP_CLEARED_NOTICE", "ESTOP_CLEAR_FIRST", "ESTOP_NOTICE", "STRATEGIES", "BaseStrategy", "Strategy", "StrategyParts"]
 
 log = logging.getLogger(__name__)
 
@@ -59,6 +59,10 @@ ALREADY: dict[tuple[Phase, str], str] = {
 
 ESTOP_CLEAR_FIRST = "clear the E-STOP first (reset)"
 """Why ``resume`` is refused while estopped: clearing the E-STOP (``reset`` -> paused) is its own step."""
+
+ESTOP_NOTICE = "E-STOP: the robot holds where it is. Clear the E-STOP (reset) first, then resume when it is safe."
+ESTOP_CLEARED_NOTICE = "E-STOP cleared: the robot holds where it is; resume when ready."
+"""``status.notice`` while estopped and after the clear, so every page and script says what comes next."""
 
 AUTOMATIC_PAUSE_SOURCES: dict[str, str] = {
     "lease": "paused: the client in control lost its connection or gave control up (lease lapsed); resume "
@@ -159,10 +163,14 @@ class Strategy:
 
     def enter(self, ctx: TickContext, target: Phase, command: Command | None) -> None:
         """Side effects of entering ``target`` (called before the phase changes; only ``transition`` calls it)."""
+        if ctx.notice in (ESTOP_NOTICE, ESTOP_CLEARED_NOTICE) and target not in (P.PAUSED, P.ESTOPPED):
+            ctx.notice = ctx.notice_level = None  # the E-STOP is behind: nothing left to clear or resume
         if target in (P.PAUSED, P.ESTOPPED, P.STOPPING):
             ctx.engine.pause()
         if target is P.PAUSED:
             steps.capture_hold_target(ctx)
+            if ctx.phase is P.ESTOPPED:
+                ctx.notice, ctx.notice_level = ESTOP_CLEARED_NOTICE, "warning"
         elif target is P.CORRECTING and command is not None:
             ctx.notice = ctx.notice_level = ctx.paused_by = None  # the operator took over: the reason is dealt with
         elif target is P.AUTONOMOUS and ctx.phase is P.STARTING:
@@ -175,6 +183,7 @@ class Strategy:
             ctx.engine.resume()
         elif target is P.ESTOPPED:
             steps.estop_hold(ctx)
+            ctx.notice, ctx.notice_level = ESTOP_NOTICE, "error"
         elif target is P.STOPPING:
             ctx.stopping_from = None
             ctx.stop_in_place = ctx.phase in (P.ESTOPPED, P.ERROR)

@@ -147,11 +147,12 @@ def test_decide_maps_toggles_to_explicit_commands(action: str, phase: Phase, com
     assert decision.reason is None
 
 
-@pytest.mark.parametrize("action", ["pause_resume", "takeover_handback"])
-def test_decide_never_clears_an_estop_and_says_so(action: str) -> None:
-    decision = decide(action, P.ESTOPPED)
+def test_decide_clears_an_estop_only_to_paused_and_takeover_says_so() -> None:
+    assert decide("pause_resume", P.ESTOPPED).command == "reset"  # the E-STOP clears; the arm holds
+    assert decide("pause_resume", P.PAUSED).command == "resume"  # restarting is a second press
+    decision = decide("takeover_handback", P.ESTOPPED)
     assert decision.command is None
-    assert "never clears an estop" in decision.reason
+    assert "clear it first" in decision.reason
 
 
 @pytest.mark.parametrize("phase", [P.STOPPING, P.STOPPED, P.ERROR])
@@ -230,19 +231,23 @@ def test_repeats_ups_and_other_event_types_are_ignored(make_pedal, session, open
     assert counts["repeats_ignored"] == 20 and counts["presses"] == 1 and counts["submitted"] == 1
 
 
-def test_pedal_in_estop_submits_nothing_and_reports_why(make_pedal, session, opener) -> None:
+def test_pedal_in_estop_clears_it_in_one_press_and_resumes_only_in_a_second(make_pedal, session, opener) -> None:
     session.phase = P.ESTOPPED
     device = opener.plug(MemoryPedalDevice())
     pedal = make_pedal()
     pedal.start()
     wait_until(lambda: connected(pedal))
-    for code in (KEY_A, KEY_B, KEY_A):
-        event = press_and_wait(pedal, device, code)
+    for _ in range(2):  # take over / hand back means nothing while estopped, and says so
+        event = press_and_wait(pedal, device, KEY_B)
         assert event["command"] is None and event["accepted"] is None
-        assert "never clears an estop" in event["detail"] and event["phase"] == "estopped"
-    assert session.calls == []
-    assert session.phase is P.ESTOPPED
-    assert pedal.status()["counts"]["no_action"] == 3
+        assert "clear it first" in event["detail"] and event["phase"] == "estopped"
+    assert session.calls == [] and pedal.status()["counts"]["no_action"] == 2
+    cleared = press_and_wait(pedal, device, KEY_A)
+    assert (cleared["command"], cleared["accepted"], cleared["phase"]) == ("reset", True, "paused")
+    assert session.phase is P.PAUSED, "cleared: the arm holds, the policy does not run"
+    resumed = press_and_wait(pedal, device, KEY_A)
+    assert (resumed["command"], resumed["phase"]) == ("resume", "autonomous")
+    assert session.names() == ["reset", "resume"]
 
 
 def test_rejection_is_counted_and_reported(make_pedal, session, opener) -> None:
@@ -280,10 +285,10 @@ def test_every_press_is_logged(make_pedal, session, opener, caplog) -> None:
         wait_until(lambda: connected(pedal))
         press_and_wait(pedal, device, KEY_A)
         session.phase = P.ESTOPPED
-        press_and_wait(pedal, device, KEY_A)
+        press_and_wait(pedal, device, KEY_B)
     messages = [record.getMessage() for record in caplog.records]
     assert any("KEY_A (pause_resume) -> pause: accepted" in m for m in messages)
-    assert any("KEY_A (pause_resume) -> -: no command: estop is active" in m for m in messages)
+    assert any("KEY_B (takeover_handback) -> -: no command: estop is active" in m for m in messages)
 
 
 def test_last_event_carries_timing_and_phase(make_pedal, session, opener) -> None:

@@ -32,11 +32,17 @@ def test_every_step_is_a_command_with_valid_arguments() -> None:
             assert validate_args(step.command, dict(step.args)) == dict(step.args)
 
 
-def test_no_toggle_clears_an_estop_and_only_upload_acts_then() -> None:
+def test_clearing_an_estop_and_resuming_are_two_presses() -> None:
+    expected = {"pause_resume": "reset", "takeover_handback": None, "upload": "upload"}
     for name, toggle in TOGGLES.items():
         step = toggle.step(P.ESTOPPED)
-        assert (step.command if step else None) == ("upload" if name == "upload" else None), name
-    assert decide("pause_resume", P.ESTOPPED).reason.startswith("estop is active")
+        assert (step.command if step else None) == expected[name], name
+    assert TOGGLES["pause_resume"].step(P.PAUSED).command == "resume"  # the second press
+    for toggle in TOGGLES.values():  # no press leaves estopped for motion
+        assert all(step.command not in ("resume", "takeover") for phase, step in toggle.steps.items()
+                   if phase is P.ESTOPPED)
+    refused = decide("takeover_handback", P.ESTOPPED)
+    assert refused.command is None and refused.reason.startswith("estop is active") and "clear it" in refused.reason
 
 
 def test_autonomous_takeover_and_awaiting_outcome_labels_are_in_the_one_table() -> None:

@@ -11,7 +11,14 @@ import numpy as np
 import pytest
 from rollout_console.protocol.commands import Command, CommandOutcome
 from rollout_console.protocol.phases import Phase
-from rollout_console.strategies.base import ESTOP_CLEAR_FIRST, STRATEGIES, BaseStrategy, Strategy
+from rollout_console.strategies.base import (
+    ESTOP_CLEAR_FIRST,
+    ESTOP_CLEARED_NOTICE,
+    ESTOP_NOTICE,
+    STRATEGIES,
+    BaseStrategy,
+    Strategy,
+)
 from rollout_console.strategies.dagger import DaggerStrategy
 from rollout_console.strategies.episodic import EpisodicStrategy
 from rollout_console.strategies.highlight import HighlightStrategy
@@ -68,6 +75,7 @@ def test_reset_clears_an_estop_to_paused_and_resume_is_a_second_step(kind: str, 
     _tick(ctx, strategy, 3)
     assert ctx.phase is not P.STARTING
     assert _send(ctx, strategy, "estop").accepted and ctx.phase is P.ESTOPPED
+    assert (ctx.notice, ctx.notice_level) == (ESTOP_NOTICE, "error")  # every page says what comes next
     assert strategy.available(ctx) == sorted({"reset", "stop"} | {n for n in strategy.actions
                                                                   if strategy.action_available(ctx, n)})
     refused = _send(ctx, strategy, "resume")
@@ -79,12 +87,23 @@ def test_reset_clears_an_estop_to_paused_and_resume_is_a_second_step(kind: str, 
     assert (cleared.accepted, cleared.outcome, ctx.phase) == (True, CommandOutcome.APPLIED, P.PAUSED)
     held = ctx.hold_target
     assert held is not None, "cleared: it holds the measured position"
+    assert (ctx.notice, ctx.notice_level) == (ESTOP_CLEARED_NOTICE, "warning")
     _tick(ctx, strategy, 3)
     assert ctx.phase is P.PAUSED and np.allclose(ctx.hold_target, held)
     again = _send(ctx, strategy, "reset")
     assert (again.accepted, again.outcome, ctx.phase) == (False, CommandOutcome.INVALID_NOW, P.PAUSED)
     assert "reset" in again.detail and "estopped" in again.detail  # says when it is valid
     assert _send(ctx, strategy, "resume").accepted and ctx.phase is not P.PAUSED
+    assert ctx.notice is None, "resumed (to the episode, the reset or the outcome): the E-STOP is behind"
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_stop_from_estopped_drops_the_estop_notice(kind: str, tmp_path) -> None:
+    ctx, strategy = _build(kind, tmp_path)
+    _tick(ctx, strategy, 3)
+    assert _send(ctx, strategy, "estop").accepted and ctx.notice == ESTOP_NOTICE
+    assert _send(ctx, strategy, "stop").accepted and ctx.phase is P.STOPPING
+    assert ctx.notice is None
 
 
 @pytest.mark.parametrize("kind", KINDS)

@@ -112,7 +112,7 @@ export function CommandPanel(root, controller, dialog) {
     if (step) send(step.command, step.args);
     else if (phase === 'estopped') {
       const reset = document.querySelector('[data-command="reset"]')?.textContent.trim() || 'Clear E-STOP';
-      flash(`E-STOP: press ${reset} to clear it (no key clears it), then resume`);
+      flash(`E-stopped: clear the E-STOP first (${reset}, or the pause/resume key)`);
     }
     else flash(`${event.code}: ${toggles[action]?.label.toLowerCase() ?? action} does nothing while ${phase}`);
   });

@@ -1,7 +1,27 @@
-// TeleopPanel: drive the (simulated) leader arm with sliders, or by dragging on the top camera.
+// TeleopPanel: drive the (simulated) leader arm with sliders, or by dragging (mouse or finger) on the top
+// camera: the gripper goes to the table point under the pointer. The desktop page and the tablet share it.
 import { mergeTeleopTargets } from './logic.js';
 
 const SEND_EVERY_MS = 33;
+export const DRAG_HINT = 'Drag on the top camera: the gripper goes to the point under your finger. '
+  + 'Each slider moves one joint.';
+
+/**
+ * The point (u, v in 0..1) of the picture under client (x, y), or null outside the picture.
+ * The canvas may be letterboxed (object-fit: contain): only the drawn picture counts.
+ */
+export function pictureFraction(box, width, height, x, y) {
+  const scale = Math.min(box.width / width, box.height / height);
+  if (!(scale > 0)) return null;
+  const drawnW = width * scale;
+  const drawnH = height * scale;
+  const left = box.left + (box.width - drawnW) / 2;
+  const top = box.top + (box.height - drawnH) / 2;
+  const u = (x - left) / drawnW;
+  const v = (y - top) / drawnH;
+  if (u < -0.02 || u > 1.02 || v < -0.02 || v > 1.02) return null; // a finger just off the edge still counts
+  return { u: Math.min(1, Math.max(0, u)), v: Math.min(1, Math.max(0, v)) };
+}
 
 export function TeleopPanel(root, controller) {
   const sliders = [...root.querySelectorAll('input[data-leader-joint]')];
@@ -9,7 +29,7 @@ export function TeleopPanel(root, controller) {
   const handover = root.querySelector('[data-testid="handover"]');
   const handoverBar = root.querySelector('[data-testid="handover-progress"]');
   const driver = root.querySelector('[data-testid="teleop-driver"]');
-  let dragging = false;
+  let dragging = null; // the slider a pointer holds (its value is the operator's, not the server's)
   let lastSent = -Infinity;
   let pending = null;
   let timer = null;
@@ -35,24 +55,37 @@ export function TeleopPanel(root, controller) {
   }
 
   for (const slider of sliders) {
-    slider.addEventListener('pointerdown', () => { dragging = true; });
-    slider.addEventListener('pointerup', () => { dragging = false; });
+    slider.style.touchAction = 'none'; // a finger on a slider moves the joint, never the page
+    slider.addEventListener('pointerdown', () => { dragging = slider; });
+    // a finger lifted leaves no focus behind, so the slider follows the leader again (and Space is a hotkey)
+    slider.addEventListener('pointerup', (event) => { if (event.pointerType === 'touch') slider.blur(); });
+    for (const end of ['pointerup', 'pointercancel', 'lostpointercapture', 'blur']) {
+      slider.addEventListener(end, () => { if (dragging === slider) dragging = null; });
+    }
     slider.addEventListener('input', () => send({ joints: { [slider.dataset.leaderJoint]: Number(slider.value) } }));
   }
 
   const top = document.querySelector('[data-camera="top"] canvas');
   if (top) {
+    let held = null; // the pointer (mouse button or finger) dragging on the camera
     const drag = (event) => {
-      if (!(event.buttons & 1) || controller.state?.phase !== 'correcting') return;
-      const box = top.getBoundingClientRect();
-      const u = Math.min(1, Math.max(0, (event.clientX - box.left) / box.width));
-      const v = Math.min(1, Math.max(0, (event.clientY - box.top) / box.height));
-      send({ pixel: { camera: 'top', u, v } });
+      if (held !== event.pointerId || controller.state?.phase !== 'correcting') return;
+      const at = pictureFraction(top.getBoundingClientRect(), top.width, top.height, event.clientX, event.clientY);
+      if (at) send({ pixel: { camera: 'top', u: at.u, v: at.v } });
       event.preventDefault();
     };
-    top.addEventListener('pointerdown', (e) => { top.setPointerCapture(e.pointerId); drag(e); });
+    top.addEventListener('pointerdown', (event) => {
+      if (event.pointerType === 'mouse' && event.button !== 0) return;
+      held = event.pointerId;
+      top.setPointerCapture(event.pointerId);
+      drag(event);
+    });
     top.addEventListener('pointermove', drag);
+    for (const end of ['pointerup', 'pointercancel', 'lostpointercapture']) {
+      top.addEventListener(end, (event) => { if (held === event.pointerId) held = null; });
+    }
     top.style.touchAction = 'none';
+    top.closest('[data-camera]')?.setAttribute('data-drag', 'leader');
   }
 
   let live = controller.live;
@@ -65,11 +98,11 @@ export function TeleopPanel(root, controller) {
     const teleop = detail.teleop;
     if (!teleop) return;
     root.hidden = false;
-    driver.textContent = teleop.driver === 'expert' ? 'driven by the scripted expert' : 'drag on the top camera or use the sliders';
+    driver.textContent = teleop.driver === 'expert' ? 'driven by the scripted expert' : DRAG_HINT;
     for (const slider of sliders) {
       const name = slider.dataset.leaderJoint;
       slider.disabled = !live || teleop.driver === 'expert';
-      if (!dragging && document.activeElement !== slider) slider.value = String(teleop.targets[name]);
+      if (dragging !== slider && document.activeElement !== slider) slider.value = String(teleop.targets[name]);
       const readout = readouts.get(name);
       if (readout) readout.textContent = teleop.joints[name].toFixed(1);
     }

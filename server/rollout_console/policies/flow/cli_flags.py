@@ -11,7 +11,7 @@ from typing import TypeVar
 
 from pydantic import BaseModel, ValidationError
 
-from ...config.flags import parse_flags, validation_error_to_config_error
+from ...config.flags import default_text, parse_flags, validation_error_to_config_error
 from ...errors import ConfigError
 
 __all__ = ["model_flag_names", "model_help", "parse_model_flags"]
@@ -19,14 +19,13 @@ __all__ = ["model_flag_names", "model_help", "parse_model_flags"]
 M = TypeVar("M", bound=BaseModel)
 
 
-def _walk(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, object, str]]:
+def _walk(model: type[BaseModel], prefix: str) -> Iterator[tuple[str, str, str]]:
     for name, field in model.model_fields.items():
         annotation = field.annotation
         if isinstance(annotation, type) and issubclass(annotation, BaseModel):
             yield from _walk(annotation, f"{prefix}{name}.")
-        else:
-            default = "required" if field.is_required() else field.default
-            yield f"--{prefix}{name}", default, field.description or ""
+        else:  # the console's --help wording: null, true/false, required
+            yield f"--{prefix}{name}", default_text(field), field.description or ""
 
 
 def model_flag_names(model: type[BaseModel]) -> list[str]:
@@ -36,8 +35,8 @@ def model_flag_names(model: type[BaseModel]) -> list[str]:
 def model_help(model: type[BaseModel], program: str) -> str:
     lines = [f"usage: {program} [--option=value ...]", ""]
     for flag, default, description in _walk(model, ""):
-        shown = str(default).lower() if isinstance(default, bool) else default
-        lines.append(f"  {flag:<32} {description} [{shown}]")
+        shown = f" [{default}]" if default != "" else ""
+        lines.append(f"  {flag:<32} {description}{shown}")
     return "\n".join(lines) + "\n"
 
 
