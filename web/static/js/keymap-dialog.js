@@ -2,7 +2,8 @@
 // localStorage). The toggles and their labels are the server's (the WebSocket hello's `toggles`, shared
 // with the foot pedal); the direct actions (save, its outcomes, discard, mark, ...) are named by the
 // page's own buttons, so the dialog, the buttons and the tablet read the same labels. Stop is the page's
-// own hotkey (it asks first). E-STOP and the commands that need more than a key are listed without one.
+// own hotkey (it asks first). Clear E-STOP shows the toggle key that sends it (pause/resume while estopped);
+// E-STOP and the commands that need more than a key are listed without one.
 import { DIRECT_ACTIONS, FORBIDDEN_KEYS, keyLabel, loadKeymap, toggleLabels } from './logic.js';
 
 const buttonText = (selector) => document.querySelector(selector)?.textContent.trim() || '';
@@ -18,15 +19,30 @@ function remappable(hello) {
   return labels;
 }
 
-/** Actions without a key: [label, how to do it]. */
-function keyless() {
+/** The toggles (action, phase) whose press sends `command` (the server's table), e.g. reset while estopped. */
+function togglesSending(hello, command) {
+  const found = [];
+  for (const [action, toggle] of Object.entries(hello?.toggles || {})) {
+    for (const [phase, step] of Object.entries(toggle.phases || {})) {
+      if (step.command === command) found.push({ action, label: toggle.label, phase });
+    }
+  }
+  return found;
+}
+
+/** Actions without a key of their own: [label, how to do it, the key (KeyboardEvent.code) or null]. */
+function keyless(hello, keymap) {
   const rows = [];
   const reset = buttonText('[data-command="reset"]');
-  if (reset) rows.push([reset, 'its button only: clearing an E-STOP is a deliberate step']);
-  if (document.querySelector('[data-exclude], [data-testid="eval-episodes"]')) {
-    rows.push(['Exclude an episode', 'in the evaluation panel (it asks for a reason)']);
+  if (reset) {
+    const via = togglesSending(hello, 'reset').filter(({ action }) => action in keymap);
+    for (const { action, label, phase } of via) rows.push([reset, `the ${label.toLowerCase()} key while ${phase}`, keymap[action]]);
+    if (!via.length) rows.push([reset, 'its button only: clearing an E-STOP is a deliberate step', null]);
   }
-  rows.push([buttonText('[data-command="estop"]') || 'E-STOP', 'the red button, always enabled; or the hardware stop']);
+  if (document.querySelector('[data-exclude], [data-testid="eval-episodes"]')) {
+    rows.push(['Exclude an episode', 'in the evaluation panel (it asks for a reason)', null]);
+  }
+  rows.push([buttonText('[data-command="estop"]') || 'E-STOP', 'the red button, always enabled; or the hardware stop', null]);
   return rows;
 }
 
@@ -59,14 +75,14 @@ export function KeymapDialog(dialog, opener, hint, controller) {
       row.append(name, key);
       list.append(row);
     }
-    for (const [label, how] of keyless()) {
+    for (const [label, how, code] of keyless(hello, keymap)) {
       const row = document.createElement('li');
-      row.className = 'keyless';
+      row.className = code ? 'via-toggle' : 'keyless';
       const name = document.createElement('span');
       name.textContent = label;
       const note = document.createElement('span');
       note.className = 'hint';
-      note.textContent = `no key: ${how}`;
+      note.textContent = code ? `${keyLabel(code)}: ${how}` : `no key: ${how}`;
       row.append(name, note);
       list.append(row);
     }
