@@ -157,14 +157,15 @@ def test_camera_packet_header_and_event_lines(page: Page, url: str) -> None:
         const packet = L.parsePacket(buffer);
         let bad = null;
         try { L.parsePacket(new ArrayBuffer(20)); } catch (e) { bad = e.message; }
+        const T = await import('/static/js/event-timeline.js');  // the timeline's sentences (test_page_words.py)
         return { seq: packet.seq, at: packet.capturedAt, jpeg: packet.jpeg.byteLength, bad,
-                 phase: L.describeEvent({ kind: 'phase_changed', data: { previous: 'autonomous', phase: 'paused',
+                 phase: T.describeEvent({ kind: 'phase_changed', data: { previous: 'autonomous', phase: 'paused',
                                                                          cause: 'pause', source: 'pedal' } }),
-                 refused: L.describeEvent({ kind: 'command', data: { name: 'takeover', accepted: false,
+                 refused: T.describeEvent({ kind: 'command', data: { name: 'takeover', accepted: false,
                                                                      detail: 'not now', source: 'ws' } }),
                  fmt: [L.fmt(null), L.fmt(1.234, 2), L.fmt(NaN)] };""")
     assert (result["seq"], result["at"], result["jpeg"]) == (4242, 1795230000.25, 4)
     assert "magic" in result["bad"]
-    assert result["phase"] == "autonomous → paused (pause, pedal)"
-    assert result["refused"] == "takeover refused: not now [ws]"
+    assert result["phase"] == "Paused · by the foot pedal"
+    assert result["refused"] == "Take over refused from a script: not now"
     assert result["fmt"] == ["–", "1.23", "–"]

@@ -19,6 +19,11 @@ Semantics (what an operator at a robot expects):
   the holder's commands are, and the refusal names the holder. Commands do not renew the lease.
 * Client ids are secrets of their page (a random id per tab): snapshots show a short public tag (a hash)
   and the label instead, so another client cannot heartbeat on the holder's behalf by reading the status.
+* Names: a label is the name a client picked; two clients with one name are numbered ("iPad · Safari (2)"),
+  see ``lease_names``. ``connect``/``disconnect`` (the control socket) let a name be reused once its
+  client's last socket is gone.
+* ``snapshot(viewer)["notice"]`` says why the viewer does not hold control (lost it, was refused) only
+  while the situation it describes still holds: once the holder changes, the notice is gone.
 
 ``on_change`` callbacks run outside the lease's lock on the thread that caused the change (the watcher
 thread for lapses); they may run concurrently and carry a sequence number. Use ``submit_nowait`` in them.
@@ -37,6 +42,7 @@ from enum import StrEnum
 from typing import Any, NamedTuple
 
 from ..config.inputs import LeaseConfig
+from .lease_names import NameBook, clean_name, numbered_name
 
 __all__ = [
     "CLIENT_ID_MAX_LENGTH",
@@ -48,13 +54,13 @@ __all__ = [
     "LeaseResult",
     "OperatorLease",
     "client_id_problem",
+    "numbered_name",
     "public_id",
 ]
 
 log = logging.getLogger(__name__)
 
 _MAX_ID = 128
-_MAX_LABEL = 80
 
 
 class LeaseChangeKind(StrEnum):
@@ -159,11 +165,6 @@ def _check_id(client_id: str | None) -> str:
     return client_id  # type: ignore[return-value]
 
 
-def _clean_label(label: str | None, client_id: str) -> str:
-    text = " ".join((label if isinstance(label, str) else "").split())[:_MAX_LABEL]
-    return text or f"client {public_id(client_id)}"
-
-
 class OperatorLease:
     """Thread-safe lease with an injectable monotonic clock and an optional watcher thread."""
 
@@ -186,7 +187,9 @@ class OperatorLease:
         self._request: _Request | None = None
         self._seq = 0
         self._last: LeaseChange | None = None
-        self._lost: OrderedDict[str, str] = OrderedDict()  # client id -> why it no longer holds control
+        # client id -> (why it no longer holds control, the holder's id then): shown while that holder holds
+        self._lost: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
+        self._names = NameBook()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -203,8 +206,8 @@ class OperatorLease:
             holder = self._holder
             if holder is not None and holder.client_id == client_id:
                 holder.expires_at = now + self.config.timeout_s
-                if label:
-                    holder.label = _clean_label(label, client_id)
+                if clean_name(label):
+                    holder.label = self._name(client_id, label)
                 result = LeaseResult(True, "you hold control", self._public(holder, now))
             elif holder is not None and not force:
                 result = LeaseResult(False, self._held_by(holder, now), self._public(holder, now), 423)
@@ -278,7 +281,7 @@ class OperatorLease:
             else:
                 previous = self._request
                 self._request = _Request(
-                    client_id, _clean_label(label, client_id), now + self.config.request_timeout_s
+                    client_id, self._name(client_id, label), now + self.config.request_timeout_s
                 )
                 if previous is not None and previous.client_id != client_id:
                     self._forget(previous.client_id, f"{self._request.label} asked for control after you")
@@ -341,6 +344,30 @@ class OperatorLease:
         self._emit(changes)
         return result
 
+    def name(self, client_id: str, label: str | None) -> str:
+        """Name (or rename) a client without taking control; returns the name shown (numbered if taken)."""
+        client_id = _check_id(client_id)
+        with self._lock:
+            shown = self._name(client_id, label)
+            self._rename_everywhere(client_id, shown)
+        return shown
+
+    def connect(self, client_id: str, label: str | None = None) -> str:
+        """A control socket of ``client_id`` opened (with the name it asks for); returns its name."""
+        client_id = _check_id(client_id)
+        with self._lock:
+            shown = self._name(client_id, label)
+            self._names.connect(client_id, shown)
+            self._rename_everywhere(client_id, shown)
+        return shown
+
+    def disconnect(self, client_id: str) -> None:
+        """A control socket closed; with the client's last one gone its name is free for others."""
+        with self._lock:
+            busy = (self._holder is not None and self._holder.client_id == client_id) or (
+                self._request is not None and self._request.client_id == client_id)
+            self._names.disconnect(client_id, busy)
+
     def check(self, now: float | None = None) -> list[LeaseChange]:
         """Detect a lapse (and an expired request) at ``now``; report them to the listeners, return them."""
         with self._lock:
@@ -401,7 +428,8 @@ class OperatorLease:
                     "yours": viewer_id is not None and pending.client_id == viewer_id,
                     "expires_in_s": round(max(0.0, pending.expires_at - now), 3),
                 },
-                "notice": self._lost.get(viewer_id) if viewer_id else None,
+                "notice": self._notice(viewer_id, holder),
+                "name": self._names.shown(viewer_id),
                 "timeout_s": self.config.timeout_s,
                 "heartbeat_s": self.config.heartbeat_s,
                 "last_change": None
@@ -439,7 +467,7 @@ class OperatorLease:
 
     def _grant(self, client_id: str, label: str | None, now: float) -> _Holder:
         self._holder = _Holder(
-            client_id, _clean_label(label, client_id), now, self._wall(), now + self.config.timeout_s
+            client_id, self._name(client_id, label), now, self._wall(), now + self.config.timeout_s
         )
         self._lost.pop(client_id, None)
         if self._request is not None and self._request.client_id == client_id:
@@ -511,10 +539,29 @@ class OperatorLease:
         return change
 
     def _forget(self, client_id: str, why: str) -> None:
-        self._lost[client_id] = why
+        self._lost[client_id] = (why, None if self._holder is None else self._holder.client_id)
         self._lost.move_to_end(client_id)
         while len(self._lost) > 64:
             self._lost.popitem(last=False)
+
+    def _notice(self, viewer_id: str | None, holder: _Holder | None) -> str | None:
+        """Why ``viewer_id`` does not hold control, while the holder is still the one it was about."""
+        if viewer_id is None or viewer_id not in self._lost:
+            return None
+        why, holder_then = self._lost[viewer_id]
+        return why if holder_then == (None if holder is None else holder.client_id) else None
+
+    def _name(self, client_id: str, label: str | None) -> str:
+        """The name ``client_id`` goes by (numbered when taken); no label: its name, else ``client <tag>``."""
+        elsewhere = [other.label for other in (self._holder, self._request)
+                     if other is not None and other.client_id != client_id]
+        return self._names.name(client_id, label, f"client {public_id(client_id)}", elsewhere)
+
+    def _rename_everywhere(self, client_id: str, shown: str) -> None:
+        if self._holder is not None and self._holder.client_id == client_id:
+            self._holder.label = shown
+        if self._request is not None and self._request.client_id == client_id:
+            self._request.label = shown
 
     def _public(self, holder: _Holder | None, now: float) -> dict[str, Any] | None:
         if holder is None:
@@ -534,7 +581,7 @@ class OperatorLease:
         )
 
     def _not_yours(self, client_id: str, holder: _Holder | None, now: float) -> str:
-        why = self._lost.get(client_id)
+        why = self._lost.get(client_id, (None, None))[0]
         prefix = f"you do not hold control ({why})" if why else "you do not hold control"
         if holder is None:
             return f"{prefix}; nobody does: take control to command"

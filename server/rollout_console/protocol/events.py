@@ -9,7 +9,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Event", "EventBus"]
+__all__ = ["EVENT_KINDS", "Event", "EventBus"]
+
+EVENT_KINDS: tuple[str, ...] = (
+    # session and phases
+    "session_started", "session_stopped", "server_idle", "phase_changed", "command", "notice", "error",
+    # control and inputs
+    "lease", "pedal",
+    # recording
+    "episode_started", "episode_saved", "episode_discarded", "episode_failed", "recording_failed",
+    "recovered_on_open", "frames_dropped", "encoder_backlog", "disk_low", "disk_ok",
+    # upload to the Hub
+    "upload_started", "upload_progress", "upload_done", "upload_failed",
+    # dagger corrections
+    "correction_started", "correction_ended", "handover_done",
+    # evaluation (the episodic strategy)
+    "evaluation_reset", "evaluation_episode_started", "evaluation_success_detected", "evaluation_episode_ended",
+    "evaluation_outcome", "evaluation_rerecord", "evaluation_excluded", "evaluation_finished",
+)
+"""Every event kind the server publishes (docs/api.md, Events). The page has a sentence for each; a test
+finds every ``publish``/``_emit`` call in the server and fails on a kind missing here."""
 
 
 @dataclass(frozen=True, slots=True)

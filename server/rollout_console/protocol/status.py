@@ -153,6 +153,9 @@ class StatusPublic(WireModel):
         None, description="While idle: the session that ran last (id, strategy, phase, end_cause, ended_at)")
     server_closing: bool = Field(False, description="While idle: the server is shutting down (no new session)")
     task: dict[str, object] | None = Field(None, description="Task progress (sim robot only)")
+    task_instruction: str | None = Field(
+        None, description="What the robot is asked to do: --task (else --dataset.single_task), the text the policy "
+        "gets and every recorded episode stores; null when none was given or while idle")
     notice: str | None = Field(None, description="Why the session paused on its own, if it did")
     notice_level: Literal["warning", "error"] | None = Field(
         None, description="How serious the notice is: error for a recording failure, warning otherwise"

@@ -446,6 +446,7 @@ class Session(SessionFacade):
             "policy": {"name": ctx.engine.policy_name, "latency_ms": inference["latency_ms"]},
             "inference": inference,
             "task": task,
+            "task_instruction": self.config.effective_task or None,
             "notice": ctx.notice,
             "notice_level": ctx.notice_level,
             "error": ctx.error,

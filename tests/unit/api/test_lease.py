@@ -303,6 +303,7 @@ def test_snapshot_for_the_page(lease: OperatorLease, clock: FakeClock) -> None:
         "yours": False,
         "request": None,
         "notice": None,
+        "name": None,
         "timeout_s": 1.5,
         "heartbeat_s": 0.5,
         "last_change": None,

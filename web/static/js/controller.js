@@ -1,4 +1,5 @@
 // The only module that talks to the server's control WebSocket: state, events, commands, reconnect.
+import { loadClientName, saveClientName } from './client-name.js';
 import { wsUrl } from './logic.js';
 
 const MAX_BACKOFF_MS = 5000;
@@ -42,7 +43,7 @@ export class Controller extends EventTarget {
     this.pending = new Map();
     this.state = null;
     this.clientId = tabClientId();
-    this.label = localStorage.getItem('rcLabel') || navigator.platform || 'browser';
+    this.label = loadClientName(localStorage, navigator.userAgent, navigator.maxTouchPoints); // the name asked for
     this.lastHeartbeat = 0;
     this.heartbeatMs = 500;
     this.connection = 'connecting';
@@ -72,7 +73,8 @@ export class Controller extends EventTarget {
   }
 
   connect() {
-    const socket = new WebSocket(wsUrl(`/api/v1/ws?client=${encodeURIComponent(this.clientId)}&since=${this.lastSeq}`));
+    const socket = new WebSocket(wsUrl(`/api/v1/ws?client=${encodeURIComponent(this.clientId)}`
+      + `&name=${encodeURIComponent(this.label)}&since=${this.lastSeq}`));
     this.socket = socket;
     socket.addEventListener('open', () => {
       this.backoff = 500;
@@ -214,6 +216,16 @@ export class Controller extends EventTarget {
     });
     this.socket.send(JSON.stringify({ type: 'lease', action, id, label: this.label, ...extra }));
     return answer;
+  }
+
+  /**
+   * Pick this browser's name (remembered; empty: the device default). Resolves with the server's answer,
+   * whose `name` is what others see (numbered when another client has it), or null while not connected.
+   */
+  async rename(text) {
+    this.label = saveClientName(localStorage, text, navigator.userAgent, navigator.maxTouchPoints);
+    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return null;
+    return this.lease('name');
   }
 
   /** Take control when nobody holds it, so the robot pauses if this tab goes away. */

@@ -157,23 +157,6 @@ export function lastSeenText(seenAt, now) {
   return `last seen ${Math.floor(seconds / 60)} min ago`;
 }
 
-/** One short line describing an event for the log. */
-export function describeEvent(event) {
-  const d = event.data || {};
-  switch (event.kind) {
-    case 'phase_changed':
-      return `${d.previous} → ${d.phase} (${d.cause}${d.source && d.source !== 'session' ? ', ' + d.source : ''})`;
-    case 'command':
-      return `${d.name} ${d.accepted ? 'accepted' : 'refused'}${d.detail ? ': ' + d.detail : ''} [${d.source}]`;
-    case 'notice':
-      return d.message;
-    case 'error':
-      return `error: ${d.message}`;
-    default:
-      return `${event.kind}${Object.keys(d).length ? ' ' + JSON.stringify(d) : ''}`;
-  }
-}
-
 /** Parse a camera packet: 16-byte header ("RCJ1", uint32 seq, float64 capture time), then JPEG. */
 export function parsePacket(buffer) {
   const view = new DataView(buffer);

@@ -3,15 +3,17 @@ import { CameraGrid, CameraView } from './camera-view.js';
 import { CommandPanel } from './command-panel.js';
 import { Controller } from './controller.js';
 import { EvaluationPanel } from './evaluation-panel.js';
+import { EventLog } from './event-timeline.js';
 import { InferencePanel } from './inference-panel.js';
 import { InputsPanel } from './inputs-panel.js';
 import { KeymapDialog } from './keymap-dialog.js';
 import { LeasePanel } from './lease-panel.js';
+import { MissionPanel } from './mission-panel.js';
 import { EpisodeList, RecordingPanel } from './recording-panel.js';
 import { ReviewDialog } from './review-dialog.js';
 import { NewSessionForm, SessionList } from './session-form.js';
 import {
-  BannerView, ConnectionView, EventLog, HealthView, JointsView, PhaseView, TabletFacts,
+  BannerView, ConnectionView, HealthView, JointsView, PhaseView, TabletFacts,
 } from './status-views.js';
 import { TeleopPanel } from './teleop-panel.js';
 
@@ -30,6 +32,7 @@ mount('[data-joint]', (el, c) => JointsView(document, c));
 mount('[data-testid="events"]', EventLog);
 mount('.command-panel', CommandPanel, $('[data-testid="confirm-dialog"]'));
 mount('.lease-panel', LeasePanel);
+mount('[data-testid="mission"]', MissionPanel);
 mount('.inputs-panel', InputsPanel);
 mount('.inference-panel', InferencePanel);
 mount('.recording-panel', RecordingPanel);

@@ -1,5 +1,6 @@
 // RecordingPanel: what is being recorded, what was saved, what is uploaded; EpisodeList: saved episodes.
 import { fmt } from './logic.js';
+import { uploadWords } from './mission-panel.js';
 
 function clock(seconds) {
   const s = Math.max(0, Math.floor(seconds || 0));
@@ -10,16 +11,30 @@ function mb(bytes) {
   return bytes >= 10 * 2 ** 30 ? `${fmt(bytes / 2 ** 30, 1)} GB` : `${fmt(bytes / 2 ** 20, 1)} MB`;
 }
 
+/** The recorder's state as a person says it (status.recording.state is idle, recording, saving or dropping). */
+export function recordingStateWords(rec) {
+  switch (rec?.state) {
+    case 'recording': return 'Recording';
+    case 'saving': return 'Saving';
+    case 'dropping': return 'Behind: dropping frames';
+    case 'idle':
+      return rec?.mode === 'corrections' ? 'Not recording (only corrections are recorded)' : 'Not recording';
+    default: return rec?.state ?? '–';
+  }
+}
+
 /** What the recorder gave up or cannot do, in words (empty when all is well), and how serious it is. */
 export function recordingHealth(rec) {
   const lines = [];
   let level = 'ok';
+  const limit = rec.max_backlog_s ? ` (the limit is ${fmt(rec.max_backlog_s, 0)} s)` : '';
   if (rec.state === 'dropping') {
-    lines.push(`Video encoding is ${fmt(rec.backlog_s, 1)} s behind: the episode was cut and kept, and frames `
-      + 'are dropped until the encoders catch up.');
+    lines.push(`Video encoding is ${fmt(rec.backlog_s, 1)} s behind${limit}: the episode was cut there and kept; `
+      + `new frames are not recorded until the encoders catch up (${rec.dropped_frames} dropped so far).`);
     level = 'warning';
   } else if (rec.dropped_frames > 0) {
-    lines.push(`${rec.dropped_frames} frames were dropped while encoding was behind; the cut episodes were kept.`);
+    lines.push(`${rec.dropped_frames} frames were not recorded while video encoding was behind; the episodes cut `
+      + 'at that point were kept. Lower the camera resolution or fps, or use --dataset.vcodec=h264.');
     level = 'warning';
   }
   if (rec.disk && rec.disk.low && rec.disk.free_bytes != null) {
@@ -39,11 +54,27 @@ export function RecordingPanel(root, controller) {
     const rec = detail.recording;
     if (!rec) return;
     root.dataset.state = rec.state;
-    q('recording-state').textContent = rec.state;
+    q('recording-state').textContent = recordingStateWords(rec);
+    const current = q('recording-current');
+    if (current) current.hidden = rec.state === 'idle' || rec.episode_index == null;
+    const saves = q('recording-saves');
+    if (saves) saves.textContent = rec.pending_saves ? ` (${rec.pending_saves} more being saved)` : '';
+    const last = q('last-saved');
+    if (last) {
+      const saved = rec.last_saved;
+      last.hidden = !saved;
+      if (saved) {
+        const outcome = saved.extra?.outcome ? ` · ${saved.extra.outcome}` : '';
+        last.textContent = `Last saved: episode ${saved.index} · ${saved.length} frames · `
+          + `${fmt(saved.duration_s, 1)} s${outcome}${saved.cut ? ' · cut short' : ''}`;
+      }
+    }
     q('episode-index').textContent = rec.episode_index ?? '–';
     q('episode-frames').textContent = String(rec.frames);
     q('episode-timer').textContent = clock(rec.elapsed_s);
     q('episode-count').textContent = String(rec.episodes);
+    const word = q('episode-word');
+    if (word) word.textContent = rec.episodes === 1 ? 'episode' : 'episodes';
     q('dropped-frames').textContent = String(rec.dropped_frames);
     const health = recordingHealth(rec);
     const healthLine = q('recording-health');
@@ -52,19 +83,20 @@ export function RecordingPanel(root, controller) {
       healthLine.textContent = health.text;
       healthLine.dataset.level = health.level;
     }
-    q('dataset-root').textContent = `${rec.repo_id} · ${rec.root}`;
+    q('dataset-root').textContent = `dataset ${rec.repo_id}, stored in ${rec.root}`;
     if (rec.ring) {
       q('ring').hidden = false;
       q('ring-fill').value = rec.ring.fill;
-      q('ring-seconds').textContent = `${fmt(rec.ring.seconds, 1)} / ${fmt(rec.ring.max_seconds, 0)} s`;
+      q('ring-seconds').textContent = `${fmt(rec.ring.seconds, 1)} of ${fmt(rec.ring.max_seconds, 0)} s`;
     }
     const up = detail.upload || { state: 'disabled' };
-    q('upload-state').textContent = up.state;
+    q('upload-state').textContent = uploadWords(up);
+    q('upload-state').dataset.state = up.state;
     const progress = q('upload-progress');
     const total = up.progress?.bytes_total || 0;
     progress.hidden = up.state !== 'uploading' || !total;
     if (total) progress.value = (up.progress.bytes_done || 0) / total;
-    q('upload-error').textContent = up.last_error || '';
+    q('upload-error').textContent = up.last_error && !['retrying', 'error'].includes(up.state) ? up.last_error : '';
   });
 }
 

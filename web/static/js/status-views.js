@@ -1,7 +1,5 @@
-// Views fed by controller events: phase, connection, banner, loop health, joints, event log.
-import { describeEvent, fmt, lastSeenText } from './logic.js';
-
-const MAX_EVENTS = 60;
+// Views fed by controller events: phase, connection, banner, loop health, joints (the event log: event-timeline.js).
+import { fmt, lastSeenText } from './logic.js';
 
 /**
  * The phase pill. Its text is always the last phase the server reported (the API contract); while
@@ -181,18 +179,6 @@ export function JointsView(root, controller) {
       const cell = cells.get(name);
       if (cell) cell.textContent = fmt(value, 1);
     }
-  });
-}
-
-export function EventLog(el, controller) {
-  controller.addEventListener('rc:event', ({ detail }) => {
-    const item = document.createElement('li');
-    item.dataset.kind = detail.kind;
-    item.dataset.seq = String(detail.seq);
-    const time = new Date(detail.time * 1000).toLocaleTimeString();
-    item.textContent = `${time}  ${describeEvent(detail)}`;
-    el.prepend(item);
-    while (el.children.length > MAX_EVENTS) el.lastElementChild.remove();
   });
 }
 

@@ -9,8 +9,9 @@ Client -> server:  {"type": "command", "name": "pause", "id": "c1", "args": {}},
                    {"type": "lease", "action": "acquire|heartbeat|release|request|respond|transfer", ...},
                    {"type": "teleop", "joints": {...}} | {"tip": {...}} | {"pixel": {...}} (leader targets),
                    {"type": "ping"}.
-Connect with ``?client=<id>`` to identify the tab (lease holder identity) and ``?since=N`` to replay
-buffered events after N (resync after a reconnect). A lease holder whose socket closes releases it.
+Connect with ``?client=<id>`` to identify the tab (lease holder identity), ``?name=<name>`` to name it (numbered
+when another connected client has that name; ``hello.name`` says the name given; the lease action ``name``
+renames) and ``?since=N`` to replay buffered events after N (resync after a reconnect). A lease holder whose socket closes releases it.
 
 Every message is bounded (``WS_MAX_MESSAGE_BYTES``, ``MAX_JSON_DEPTH``, finite numbers only) and command and
 lease arguments go through the same models as REST; anything refused gets a reply, never a dropped socket.
@@ -45,11 +46,11 @@ log = logging.getLogger(__name__)
 
 STATE_PERIOD_S = 0.1
 _MAX_ECHO = 128  # longest client text (id, name) sent back in a reply
-_LEASE_ACTIONS = ("acquire", "heartbeat", "release", "request", "respond", "transfer")
+_LEASE_ACTIONS = ("acquire", "heartbeat", "release", "request", "respond", "transfer", "name")
 
 
 @router.websocket("/api/v1/ws")
-async def control_socket(websocket: WebSocket, since: int | None = None) -> None:
+async def control_socket(websocket: WebSocket, since: int | None = None, name: str | None = None) -> None:
     caller = await admit_websocket(websocket)
     if caller is None:
         return
@@ -57,6 +58,7 @@ async def control_socket(websocket: WebSocket, since: int | None = None) -> None
     cache: StatusCache = websocket.app.state.status_cache
     lease: OperatorLease = websocket.app.state.lease
     await websocket.accept()
+    shown = lease.connect(caller.client_id, name) if caller.client_id else None
     loop = asyncio.get_running_loop()
     outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
 
@@ -88,6 +90,7 @@ async def control_socket(websocket: WebSocket, since: int | None = None) -> None
             "server_closing": host.closing,
             "role": caller.role.value,
             "client": caller.client_id,
+            "name": shown,
             "lease": {"timeout_s": lease.config.timeout_s, "heartbeat_s": lease.config.heartbeat_s},
         }
     )
@@ -120,6 +123,8 @@ async def control_socket(websocket: WebSocket, since: int | None = None) -> None
             task.cancel()
         if caller.client_id and lease.holds(caller.client_id):
             lease.release(caller.client_id)  # the holder's page is gone: do not wait for the lapse
+        if caller.client_id:
+            lease.disconnect(caller.client_id)  # its name is free again once its last socket is gone
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await writer
 
@@ -241,6 +246,12 @@ def _lease_message(message: dict[str, Any], websocket: WebSocket, caller: Caller
         result = lease.request(client, label)
     elif action == "respond":
         result = lease.respond(client, body.accept)
+    elif action == "name":
+        named = lease.name(client, label)
+        outbox.put_nowait({"type": "lease", "id": message_id, "action": action, "ok": True, "status": 200,
+                           "reason": f"this client is called {named}", "name": named,
+                           "holder": lease.snapshot(client)["holder"]})
+        return
     else:
         target = body.to
         if not target:
