@@ -426,6 +426,7 @@ class RTCInferenceEngine:
                 "active": self._active,
                 "failed": self._failure,
                 "queue_threshold": self.queue_threshold,
+                "chunk_size": self.chunk_size,
                 "execution_horizon": self.execution_horizon,
                 "execution_horizon_effective": self.effective_horizon(self._delay_estimate()),
                 "max_guidance_weight": self.max_guidance_weight,

@@ -90,6 +90,8 @@ class SyncInferenceEngine:
             "engine": self.name,
             "queue_depth": len(self._queue),
             "delay_ticks": 0,
+            "chunk_size": self.policy.chunk_size,
+            "n_action_steps": self.n_action_steps,
             **self.metrics.to_dict(),
             "plot": self.plot.to_dict(queued),
             **({"connection": self.policy.connection_status()}  # type: ignore[attr-defined]

@@ -92,6 +92,12 @@ class InferenceStatus(WireModel):
     starved_ticks: int
     boundary_jump: JumpStats
     connection: PolicyConnectionStatus | None = Field(None, description="Remote policies only")
+    chunk_size: int | None = Field(None, description="Actions per chunk the policy returns (the page's health "
+                                   "thresholds derive from it)")
+    queue_threshold: int | None = Field(None, description="rtc: the next inference starts at this queue depth")
+    n_action_steps: int | None = Field(None, description="sync: actions executed from each chunk")
+    step_change_p50: float | None = Field(None, description="Median per-tick joint change inside a chunk, the "
+                                          "yardstick for boundary_jump (joint units)")
 
 
 class RobotStatus(WireModel):

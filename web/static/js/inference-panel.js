@@ -1,48 +1,54 @@
-// InferencePanel: the engine's health (latency, delay estimate, queue, starved ticks, chunk seams) and
-// the upcoming chunk drawn against the executed actions for one joint.
+// InferencePanel: the policy and its engine's health (latency, delay estimate, queue, starved ticks, chunk
+// seams), coloured by health-levels.js, and the upcoming chunk drawn against the executed actions of one
+// joint (time in seconds from now, the joint in its units, with a legend).
+import { sessionLimits } from './health-levels.js';
+import { paintLevels, sessionFacts, wireHelp } from './health-panel.js';
 import { fmt } from './logic.js';
+import { COLORS, drawAxes, fitCanvas, jointUnit, valueRange } from './plot-axes.js';
+
+/** Draws executed (solid) and upcoming (dashed) values of one joint; x in seconds relative to now. */
+function drawChunk(canvas, plot, fps) {
+  const executed = plot.executed || [];
+  const upcoming = plot.upcoming || [];
+  const { ctx, width, height } = fitCanvas(canvas);
+  if (executed.length + upcoming.length < 2) return;
+  const tick = 1 / (fps || 30);
+  const tExec = (i) => (i - (executed.length - 1)) * tick; // the last executed action is "now" (0 s)
+  const tNext = (i) => (i + 1) * tick;
+  const [lo, hi] = valueRange(executed.concat(upcoming));
+  const axes = drawAxes(ctx, width, height, {
+    x0: executed.length ? tExec(0) : 0, x1: upcoming.length ? tNext(upcoming.length - 1) : 0, y0: lo, y1: hi,
+    xLabel: 'time from now (s)', yLabel: `${plot.joint} (${jointUnit(plot.joint)})`,
+  });
+  ctx.lineWidth = 2;
+  ctx.strokeStyle = COLORS.action;
+  ctx.beginPath();
+  executed.forEach((v, i) => (i ? ctx.lineTo(axes.x(tExec(i)), axes.y(v)) : ctx.moveTo(axes.x(tExec(i)), axes.y(v))));
+  ctx.stroke();
+  ctx.strokeStyle = COLORS.upcoming;
+  ctx.setLineDash([5, 3]);
+  ctx.beginPath();
+  if (executed.length) ctx.moveTo(axes.x(0), axes.y(executed.at(-1)));
+  upcoming.forEach((v, i) => (i || executed.length ? ctx.lineTo(axes.x(tNext(i)), axes.y(v))
+    : ctx.moveTo(axes.x(tNext(i)), axes.y(v))));
+  ctx.stroke();
+  ctx.setLineDash([]);
+  ctx.strokeStyle = COLORS.now;
+  ctx.lineWidth = 1;
+  ctx.beginPath();
+  ctx.moveTo(axes.x(0), axes.top);
+  ctx.lineTo(axes.x(0), axes.bottom);
+  ctx.stroke();
+}
 
 export function InferencePanel(root, controller) {
   const q = (id) => root.querySelector(`[data-testid="${id}"]`);
+  const figure = q('chunk-figure');
   const canvas = q('chunk-plot');
   const label = q('chunk-plot-label');
-
-  function draw(plot) {
-    const executed = plot.executed || [];
-    const upcoming = plot.upcoming || [];
-    const ctx = canvas.getContext('2d');
-    const w = canvas.width;
-    const h = canvas.height;
-    ctx.clearRect(0, 0, w, h);
-    const all = executed.concat(upcoming);
-    if (all.length < 2) return;
-    const lo = Math.min(...all);
-    const hi = Math.max(...all);
-    const span = hi - lo || 1;
-    const n = executed.length + upcoming.length;
-    const x = (i) => (i / Math.max(1, n - 1)) * (w - 8) + 4;
-    const y = (v) => h - 6 - ((v - lo) / span) * (h - 12);
-    ctx.lineWidth = 2;
-    ctx.strokeStyle = '#4c8dff';
-    ctx.beginPath();
-    executed.forEach((v, i) => (i ? ctx.lineTo(x(i), y(v)) : ctx.moveTo(x(i), y(v))));
-    ctx.stroke();
-    ctx.strokeStyle = '#f0a030';
-    ctx.setLineDash([5, 3]);
-    ctx.beginPath();
-    upcoming.forEach((v, i) => {
-      const k = executed.length + i;
-      if (i === 0 && executed.length) ctx.moveTo(x(k - 1), y(executed.at(-1)));
-      ctx.lineTo(x(k), y(v));
-    });
-    ctx.stroke();
-    ctx.setLineDash([]);
-    ctx.strokeStyle = '#888';
-    ctx.beginPath();
-    ctx.moveTo(x(executed.length - 1), 0);
-    ctx.lineTo(x(executed.length - 1), h);
-    ctx.stroke();
-  }
+  let known = { config: null, cameras: null };
+  sessionFacts().then((value) => { known = value; });
+  wireHelp(root);
 
   // A remote policy's connection: connecting, streaming, degraded, stalled or reconnecting.
   function showConnection(conn) {
@@ -59,22 +65,26 @@ export function InferencePanel(root, controller) {
 
   controller.addEventListener('rc:state', ({ detail }) => {
     const inf = detail.inference;
-    if (!inf) return;
+    if (!inf) return; // the idle server's state: no engine
+    const limits = sessionLimits(detail, known.config, known.cameras);
+    if (detail.policy) q('policy-name').textContent = detail.policy.name;
     q('inference-engine').textContent = inf.engine;
-    q('inference-latency').textContent = `${fmt(inf.latency_ms?.p50, 0)} / ${fmt(inf.latency_ms?.p95, 0)}`;
-    q('inference-delay').textContent = String(inf.delay_ticks ?? '–');
+    q('policy-latency').textContent = `${fmt(inf.latency_ms?.p50, 0)} / ${fmt(inf.latency_ms?.p95, 0)}`;
+    q('inference-delay').textContent = inf.engine === 'rtc' ? String(inf.delay_ticks ?? '–') : '– (sync)';
     q('inference-queue').textContent = String(inf.queue_depth ?? '–');
     q('inference-starved').textContent = String(inf.starved_ticks ?? 0);
     root.dataset.starved = String((inf.starved_ticks ?? 0) > 0);
     const jump = inf.boundary_jump || {};
     q('inference-jump').textContent = `${fmt(jump.last, 1)} / ${fmt(jump.p99, 1)} / ${fmt(jump.max, 1)}`;
+    q('inference-step').textContent = inf.step_change_p50 == null ? '' : `normal step ${fmt(inf.step_change_p50, 1)}`;
     showConnection(inf.connection);
+    paintLevels(root, detail, limits);
     const plot = inf.plot;
+    figure.hidden = !plot;
     canvas.hidden = !plot;
-    label.hidden = !plot;
     if (plot) {
-      label.textContent = `${plot.joint}: executed (solid) and upcoming chunk (dashed)`;
-      draw(plot);
+      label.textContent = `${plot.joint}: executed actions and the upcoming chunk; a kink at "now" is a seam.`;
+      drawChunk(canvas, plot, limits.fps);
     }
   });
 }

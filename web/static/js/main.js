@@ -4,6 +4,7 @@ import { CommandPanel } from './command-panel.js';
 import { Controller } from './controller.js';
 import { EvaluationPanel } from './evaluation-panel.js';
 import { EventLog } from './event-timeline.js';
+import { HealthView } from './health-panel.js';
 import { InferencePanel } from './inference-panel.js';
 import { InputsPanel } from './inputs-panel.js';
 import { KeymapDialog } from './keymap-dialog.js';
@@ -13,7 +14,7 @@ import { EpisodeList, RecordingPanel } from './recording-panel.js';
 import { ReviewDialog } from './review-dialog.js';
 import { NewSessionForm, SessionList } from './session-form.js';
 import {
-  BannerView, ConnectionView, HealthView, JointsView, PhaseView, TabletFacts,
+  BannerView, ConnectionView, JointsView, PhaseView, TabletFacts,
 } from './status-views.js';
 import { TeleopPanel } from './teleop-panel.js';
 
@@ -27,7 +28,7 @@ const mount = (selector, view, ...args) => {
 mount('[data-testid="phase"]', PhaseView);
 mount('[data-testid="connection"]', ConnectionView);
 mount('[data-testid="banner"]', BannerView);
-mount('[data-testid="loop-hz"]', (el, c) => HealthView(document, c));
+mount('.health-panel', HealthView);
 mount('[data-joint]', (el, c) => JointsView(document, c));
 mount('[data-testid="events"]', EventLog);
 mount('.command-panel', CommandPanel, $('[data-testid="confirm-dialog"]'));

@@ -1,4 +1,5 @@
-// Views fed by controller events: phase, connection, banner, loop health, joints (the event log: event-timeline.js).
+// Views fed by controller events: phase, connection, banner, joints (the event log: event-timeline.js; loop
+// health: health-panel.js).
 import { fmt, lastSeenText } from './logic.js';
 
 /**
@@ -153,22 +154,6 @@ export function BannerView(el, controller) {
     connection = detail.state;
     if (detail.live && estop?.sticky && estop.state === 'failed') expire(FLASH_MS);
     render();
-  });
-}
-
-export function HealthView(root, controller) {
-  const hz = root.querySelector('[data-testid="loop-hz"]');
-  const p99 = root.querySelector('[data-testid="loop-lateness-p99"]');
-  const overruns = root.querySelector('[data-testid="loop-overruns"]');
-  const policy = root.querySelector('[data-testid="policy-name"]');
-  const latency = root.querySelector('[data-testid="policy-latency"]');
-  controller.addEventListener('rc:state', ({ detail }) => {
-    if (!detail.loop || !detail.policy) return; // the idle server's state: no loop, no policy
-    hz.textContent = fmt(detail.loop.measured_hz, 1);
-    p99.textContent = fmt(detail.loop.lateness_ms.p99, 2);
-    overruns.textContent = String(detail.loop.overruns);
-    policy.textContent = detail.policy.name;
-    latency.textContent = `${fmt(detail.policy.latency_ms.p50, 0)} / ${fmt(detail.policy.latency_ms.p95, 0)}`;
   });
 }
 
