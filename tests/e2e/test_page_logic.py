@@ -106,7 +106,10 @@ def test_keymap_defaults_remaps_and_lookup(page: Page, url: str) -> None:
         return { defaults, remapped, broken, old, space: L.actionForKey(defaults, 'Space'),
                  p: L.actionForKey(remapped, 'KeyP'), none: L.actionForKey(remapped, 'Space') };""")
     assert result["defaults"] == {"pause_resume": "Space", "takeover_handback": "KeyT", "upload": "KeyU",
-                                  "stop": "Escape"}
+                                  "stop": "Escape", "save": "KeyS", "save_success": "Digit1",
+                                  "save_failure": "Digit2", "save_unknown": "Digit3", "discard": "KeyD",
+                                  "mark": "KeyM", "end_episode": "KeyE", "end_reset": "KeyN"}
+    assert len(set(result["defaults"].values())) == len(result["defaults"])  # no key does two things
     assert not {"Tab", "Enter", "ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight"} & set(result["defaults"].values())
     assert result["remapped"]["pause_resume"] == "KeyP" and result["remapped"]["upload"] == "KeyU"
     assert result["broken"] == result["defaults"]

@@ -13,6 +13,7 @@ from .. import __version__
 from ..protocol.commands import COMMAND_NAMES, COMMANDS
 from ..runtime.host import ConsoleHost
 from ..runtime.session import Session
+from .page_commands import command_groups, stop_plan
 from .session_choices import ENGINE_CHOICES, RECORD_MODES, STRATEGY_CHOICES, builtin_policy_names
 
 __all__ = ["router", "web_dir"]
@@ -28,6 +29,7 @@ def web_dir() -> Path:
 
 
 templates = Jinja2Templates(directory=str(web_dir() / "templates"))
+templates.env.globals["command_groups"] = command_groups
 router = APIRouter(include_in_schema=False)
 
 
@@ -46,6 +48,7 @@ def _context(session: Session) -> dict[str, Any]:
         "joints": list(about.joints),
         "recording": about.records,
         "leader_limits": limits,
+        "stop_plan": stop_plan(session),
     }
 
 

@@ -25,6 +25,7 @@ export function CameraView(el) {
       if (canvas.width !== bitmap.width || canvas.height !== bitmap.height) {
         canvas.width = bitmap.width;
         canvas.height = bitmap.height;
+        el.dispatchEvent(new CustomEvent('rc:camera-size', { bubbles: true })); // the grid refits
       }
       context.drawImage(bitmap, 0, 0);
       bitmap.close();
@@ -70,4 +71,76 @@ export function CameraView(el) {
   }, 500);
 
   connect();
+}
+
+const MIN_TILE_PX = 120;
+
+/**
+ * The column count and tile width (px) that make `count` tiles as large as possible in a `width` x
+ * `height` box, each tile a picture of `aspect` (width / height) plus a caption of `caption` px.
+ */
+export function bestGrid(count, width, height, aspect, gap, caption) {
+  let best = { columns: 1, tileWidth: 0 };
+  for (let columns = 1; columns <= count; columns += 1) {
+    const rows = Math.ceil(count / columns);
+    const byWidth = (width - gap * (columns - 1)) / columns;
+    const byHeight = ((height - gap * (rows - 1)) / rows - caption) * aspect;
+    const tileWidth = Math.floor(Math.min(byWidth, byHeight));
+    if (tileWidth > best.tileWidth) best = { columns, tileWidth };
+  }
+  // a box too small for any useful picture: tiles of a minimum size (the page scrolls to them)
+  const floor = Math.min(MIN_TILE_PX, Math.floor(width));
+  if (best.tileWidth < floor) best = { columns: Math.max(1, Math.floor((width + gap) / (floor + gap))), tileWidth: floor };
+  return best;
+}
+
+/**
+ * CameraGrid: the camera tiles as large as their area allows, each picture whole (no crop) at its own
+ * aspect ratio. The area is the container's own box (`data-fit="box"`: the tablet, whose cameras take
+ * what its buttons leave) or the parent's width by the viewport's height below the container's top
+ * (`data-fit="viewport"`: the desktop, whose top block stays in view and whose panels are below or
+ * beside the cameras). Refits on any resize, a banner appearing, or a camera's frame size changing.
+ */
+export function CameraGrid(container) {
+  const tiles = [...container.querySelectorAll('.camera-view')];
+  if (!tiles.length) return;
+  const px = (value) => parseFloat(value) || 0;
+  let scheduled = false;
+
+  function area() {
+    if (container.dataset.fit === 'box') return { width: container.clientWidth, height: container.clientHeight };
+    const parent = container.parentElement;
+    const style = getComputedStyle(parent);
+    const width = parent.clientWidth - px(style.paddingLeft) - px(style.paddingRight);
+    const top = container.getBoundingClientRect().top + window.scrollY;
+    return { width, height: window.innerHeight - top - px(style.paddingBottom) };
+  }
+
+  function fit() {
+    scheduled = false;
+    const { width, height } = area();
+    if (width <= 0) return;
+    const aspects = tiles.map((tile) => {
+      const canvas = tile.querySelector('canvas');
+      return canvas.width > 0 && canvas.height > 0 ? canvas.width / canvas.height : 4 / 3;
+    });
+    const caption = tiles[0].querySelector('figcaption')?.offsetHeight ?? 0;
+    const gap = px(getComputedStyle(container).rowGap);
+    const best = bestGrid(tiles.length, width, height, Math.min(...aspects), gap, caption);
+    container.style.setProperty('--camera-columns', String(best.columns));
+    container.style.setProperty('--camera-width', `${best.tileWidth}px`);
+    container.dataset.columns = String(best.columns);
+  }
+
+  const schedule = () => {
+    if (scheduled) return;
+    scheduled = true;
+    requestAnimationFrame(fit);
+  };
+  const observer = new ResizeObserver(schedule);
+  observer.observe(container.dataset.fit === 'box' ? container : container.parentElement);
+  for (const el of document.body.children) if (el !== container.parentElement) observer.observe(el);
+  window.addEventListener('resize', schedule);
+  container.addEventListener('rc:camera-size', schedule);
+  fit();
 }

@@ -1,6 +1,6 @@
 // Command buttons and keyboard shortcuts; every input ends in controller.command(<explicit name>).
 // While the page is not live every command but E-STOP is disabled (buttons and hotkeys).
-import { actionForKey, hotkeyBlocked, loadKeymap, toggleStep } from './logic.js';
+import { DIRECT_ACTIONS, actionForKey, hotkeyBlocked, loadKeymap, toggleStep } from './logic.js';
 
 export function CommandPanel(root, controller, dialog) {
   const buttons = [...document.querySelectorAll('button[data-command]')];
@@ -102,9 +102,18 @@ export function CommandPanel(root, controller, dialog) {
       confirmStop();
       return;
     }
+    const direct = DIRECT_ACTIONS[action];
+    if (direct) {
+      if (document.querySelector(direct.button)) send(direct.command, direct.args);
+      else flash(`${event.code}: this session has no ${direct.command}`);
+      return;
+    }
     const step = toggleStep(toggles, action, phase);
     if (step) send(step.command, step.args);
-    else if (phase === 'estopped') flash('E-stopped: clear the E-STOP first (Clear E-STOP, or the pause/resume key)');
+    else if (phase === 'estopped') {
+      const reset = document.querySelector('[data-command="reset"]')?.textContent.trim() || 'Clear E-STOP';
+      flash(`E-stopped: clear the E-STOP first (${reset}, or the pause/resume key)`);
+    }
     else flash(`${event.code}: ${toggles[action]?.label.toLowerCase() ?? action} does nothing while ${phase}`);
   });
 

@@ -132,6 +132,7 @@ export function EvaluationPanel(root, controller) {
 
   document.addEventListener('keydown', (event) => {
     if (isTyping(event) || event.repeat || document.body.dataset.capturingKey) return;
+    if (event.defaultPrevented) return; // the page's hotkeys (command-panel.js) sent it already
     const outcome = OUTCOME_KEYS[event.code];
     if (outcome && available.includes('save')) {
       event.preventDefault();

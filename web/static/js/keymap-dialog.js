@@ -1,24 +1,68 @@
-// KeymapDialog: remap the page hotkeys (stored per browser in localStorage).
-// The toggles and their labels are the server's (the WebSocket hello's `toggles`, shared with the foot
-// pedal); Stop is the page's own hotkey (it asks first, so it is no toggle).
-import { FORBIDDEN_KEYS, keyLabel, loadKeymap, toggleLabels } from './logic.js';
+// KeymapDialog: every action of this strategy and its key; remap the page hotkeys (stored per browser in
+// localStorage). The toggles and their labels are the server's (the WebSocket hello's `toggles`, shared
+// with the foot pedal); the direct actions (save, its outcomes, discard, mark, ...) are named by the
+// page's own buttons, so the dialog, the buttons and the tablet read the same labels. Stop is the page's
+// own hotkey (it asks first). Clear E-STOP shows the toggle key that sends it (pause/resume while estopped);
+// E-STOP and the commands that need more than a key are listed without one.
+import { DIRECT_ACTIONS, FORBIDDEN_KEYS, keyLabel, loadKeymap, toggleLabels } from './logic.js';
 
-const STOP = { stop: 'Stop (asks first)' };
+const buttonText = (selector) => document.querySelector(selector)?.textContent.trim() || '';
+
+/** The remappable actions of this page, in the command bar's order: {action: label}. */
+function remappable(hello) {
+  const labels = { ...toggleLabels(hello?.toggles, hello?.commands) };
+  for (const [action, direct] of Object.entries(DIRECT_ACTIONS)) {
+    const label = buttonText(direct.button);
+    if (label) labels[action] = label;
+  }
+  labels.stop = `${buttonText('[data-command="stop"]') || 'Stop'} (asks first)`;
+  return labels;
+}
+
+/** The toggles (action, phase) whose press sends `command` (the server's table), e.g. reset while estopped. */
+function togglesSending(hello, command) {
+  const found = [];
+  for (const [action, toggle] of Object.entries(hello?.toggles || {})) {
+    for (const [phase, step] of Object.entries(toggle.phases || {})) {
+      if (step.command === command) found.push({ action, label: toggle.label, phase });
+    }
+  }
+  return found;
+}
+
+/** Actions without a key of their own: [label, how to do it, the key (KeyboardEvent.code) or null]. */
+function keyless(hello, keymap) {
+  const rows = [];
+  const reset = buttonText('[data-command="reset"]');
+  if (reset) {
+    const via = togglesSending(hello, 'reset').filter(({ action }) => action in keymap);
+    for (const { action, label, phase } of via) rows.push([reset, `the ${label.toLowerCase()} key while ${phase}`, keymap[action]]);
+    if (!via.length) rows.push([reset, 'its button only: clearing an E-STOP is a deliberate step', null]);
+  }
+  if (document.querySelector('[data-exclude], [data-testid="eval-episodes"]')) {
+    rows.push(['Exclude an episode', 'in the evaluation panel (it asks for a reason)', null]);
+  }
+  rows.push([buttonText('[data-command="estop"]') || 'E-STOP', 'the red button, always enabled; or the hardware stop', null]);
+  return rows;
+}
 
 export function KeymapDialog(dialog, opener, hint, controller) {
   const list = dialog.querySelector('[data-testid="keymap-list"]');
-  let LABELS = { ...STOP }; // until the hello brings the toggles this strategy offers
+  let hello = null;
+  let labels = remappable(null); // until the hello brings the toggles this strategy offers
 
   controller.addEventListener('rc:hello', ({ detail }) => {
-    LABELS = { ...toggleLabels(detail.toggles, detail.commands), ...STOP };
+    hello = detail;
+    labels = remappable(hello);
     render();
   });
 
   function render() {
     const keymap = loadKeymap(localStorage);
     list.innerHTML = '';
-    for (const [action, label] of Object.entries(LABELS)) {
+    for (const [action, label] of Object.entries(labels)) {
       const row = document.createElement('li');
+      row.dataset.action = action;
       const name = document.createElement('span');
       name.textContent = label;
       const key = document.createElement('button');
@@ -26,12 +70,23 @@ export function KeymapDialog(dialog, opener, hint, controller) {
       key.className = 'cmd small';
       key.dataset.keyAction = action;
       key.textContent = keyLabel(keymap[action]);
-      key.title = keymap[action];
+      key.title = `${keymap[action]}: click, then press the new key`;
       key.addEventListener('click', () => capture(action, key));
       row.append(name, key);
       list.append(row);
     }
-    hint.textContent = Object.entries(LABELS).map(([a, l]) => `${keyLabel(keymap[a])} ${l.toLowerCase()}`).join(' · ');
+    for (const [label, how, code] of keyless(hello, keymap)) {
+      const row = document.createElement('li');
+      row.className = code ? 'via-toggle' : 'keyless';
+      const name = document.createElement('span');
+      name.textContent = label;
+      const note = document.createElement('span');
+      note.className = 'hint';
+      note.textContent = code ? `${keyLabel(code)}: ${how}` : `no key: ${how}`;
+      row.append(name, note);
+      list.append(row);
+    }
+    hint.textContent = Object.entries(labels).map(([a, l]) => `${keyLabel(keymap[a])} ${l.toLowerCase()}`).join(' · ');
   }
 
   function capture(action, button) {
@@ -45,6 +100,10 @@ export function KeymapDialog(dialog, opener, hint, controller) {
         return;
       }
       const keymap = loadKeymap(localStorage);
+      // one key, one action: an action that had this key takes this action's old key
+      for (const [other, code] of Object.entries(keymap)) {
+        if (other !== action && code === event.code) keymap[other] = keymap[action];
+      }
       keymap[action] = event.code;
       localStorage.setItem('rcKeymap', JSON.stringify(keymap));
       delete document.body.dataset.capturingKey;

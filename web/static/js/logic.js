@@ -35,6 +35,31 @@ export const DEFAULT_KEYS = {
   takeover_handback: 'KeyT',
   upload: 'KeyU',
   stop: 'Escape',
+  // direct actions (DIRECT_ACTIONS): one key, one explicit command, in every phase
+  save: 'KeyS',
+  save_success: 'Digit1',
+  save_failure: 'Digit2',
+  save_unknown: 'Digit3',
+  discard: 'KeyD',
+  mark: 'KeyM',
+  end_episode: 'KeyE',
+  end_reset: 'KeyN',
+};
+
+/**
+ * Hotkeys that always send one explicit command (the server refuses it, and says why, when the phase does
+ * not allow it). `button` is the page's button whose label names the action (the one set of labels).
+ * Outcomes 1 / 2 / 3 and N are the evaluation's keys (docs/evaluate.md), now for every strategy with save.
+ */
+export const DIRECT_ACTIONS = {
+  save: { command: 'save', args: {}, button: '[data-command="save"]' },
+  save_success: { command: 'save', args: { outcome: 'success' }, button: '[data-save-outcome="success"]' },
+  save_failure: { command: 'save', args: { outcome: 'failure' }, button: '[data-save-outcome="failure"]' },
+  save_unknown: { command: 'save', args: { outcome: 'unknown' }, button: '[data-save-outcome="unknown"]' },
+  discard: { command: 'discard', args: {}, button: '[data-command="discard"]' },
+  mark: { command: 'mark', args: {}, button: '[data-command="mark"]' },
+  end_episode: { command: 'end_episode', args: {}, button: '[data-command="end_episode"]' },
+  end_reset: { command: 'end_reset', args: {}, button: '[data-command="end_reset"]' },
 };
 
 /** Keys a hotkey may never use: Tab moves the focus between controls. */

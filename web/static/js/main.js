@@ -1,5 +1,5 @@
 // Mounts every view present on this page (desktop or tablet) on the one Controller.
-import { CameraView } from './camera-view.js';
+import { CameraGrid, CameraView } from './camera-view.js';
 import { CommandPanel } from './command-panel.js';
 import { Controller } from './controller.js';
 import { EvaluationPanel } from './evaluation-panel.js';
@@ -49,6 +49,7 @@ if ($('[data-testid="keymap-dialog"]')) {
     controller);
 }
 document.querySelectorAll('[data-camera]').forEach((el) => CameraView(el));
+document.querySelectorAll('.cameras[data-fit]').forEach((el) => CameraGrid(el));
 
 window.rolloutConsole = controller; // for debugging from the browser console
 controller.connect();

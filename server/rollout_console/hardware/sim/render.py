@@ -14,7 +14,7 @@ import numpy as np
 from .kinematics import ArmPose, forward_kinematics
 from .world import OBJECT_SIZE, TARGET_RADIUS, SimState
 
-__all__ = ["SceneRenderer", "unproject_top"]
+__all__ = ["SceneRenderer", "label_box", "unproject_top"]
 
 Point = tuple[int, int]
 Projection = Callable[[np.ndarray], Point]
@@ -29,6 +29,25 @@ _LINK = (245, 140, 30)
 _BASE = (40, 44, 52)
 _JOINT = (30, 30, 30)
 _TEXT = (255, 255, 255)
+_LABEL_BOX = (20, 22, 28)
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+
+
+def label_box(text: str, width: int, height: int, top: int = 0) -> tuple[tuple[int, int, int, int], Point, float]:
+    """Where a burned-in label goes: its box (x0, y0, x1, y1), the text origin and the font scale.
+
+    The scale follows the image height (0.55 at 480 px) and shrinks until the text fits the width, so a
+    label is never cut off, whatever the camera resolution (a 160x120 sim camera included).
+    """
+    pad = max(2, height // 120)
+    scale = min(1.2, max(0.3, 0.55 * height / 480))
+    (text_w, text_h), baseline = cv2.getTextSize(text, _FONT, scale, 1)
+    while text_w + 4 * pad > width and scale > 0.2:
+        scale *= 0.9
+        (text_w, text_h), baseline = cv2.getTextSize(text, _FONT, scale, 1)
+    x0, y0 = pad, top + pad
+    box = (x0, y0, min(width, x0 + text_w + 2 * pad), y0 + text_h + baseline + 2 * pad)
+    return box, (x0 + pad, y0 + pad + text_h), scale
 
 
 def _projection(view: str, width: int, height: int) -> Projection:
@@ -83,11 +102,19 @@ class SceneRenderer:
         self._draw_arm(image, pose, state.q[-1])
         if state.grasped:
             self._draw_object(image, state)
-        label = f"{self.view}  t={state.elapsed:8.2f}s"
-        cv2.putText(image, label, (8, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.55, _TEXT, 1, cv2.LINE_AA)
+        bottom = self._draw_label(image, f"{self.view} t={state.elapsed:.2f}s", _TEXT, top=0)
         if state.success:
-            cv2.putText(image, "SUCCESS", (8, 46), cv2.FONT_HERSHEY_SIMPLEX, 0.6, _TARGET, 2, cv2.LINE_AA)
+            self._draw_label(image, "SUCCESS", _TARGET, top=bottom)
         return image
+
+    def _draw_label(self, image: np.ndarray, text: str, color: tuple[int, int, int], top: int) -> int:
+        """Burn ``text`` in at the top left on a dark box, scaled to fit the image; returns the box's bottom."""
+        (x0, y0, x1, y1), origin, scale = label_box(text, self.width, self.height, top)
+        if y1 > self.height:
+            return top  # no room left (a tiny image): skip rather than clip
+        cv2.rectangle(image, (x0, y0), (x1 - 1, y1 - 1), _LABEL_BOX, -1)
+        cv2.putText(image, text, origin, _FONT, scale, color, 1, cv2.LINE_AA)
+        return y1
 
     # ------------------------------------------------------------------ parts
 
