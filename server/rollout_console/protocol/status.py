@@ -106,7 +106,9 @@ class InferenceStatus(WireModel):
     queue_depth: int
     starved_ticks: int
     boundary_jump: JumpStats
-    queue_threshold: int | None = Field(None, description="rtc: the queue depth that triggers the next inference")
+    queue_threshold: int | None = Field(
+        None, description="rtc: the queue depth at which the next inference starts (the value in force now)"
+    )
     queue_threshold_mode: str | None = Field(
         None, description='rtc: "latency" (follows the delay estimate) or "fixed" (--inference.queue_threshold)'
     )
@@ -116,7 +118,6 @@ class InferenceStatus(WireModel):
     connection: PolicyConnectionStatus | None = Field(None, description="Remote policies only")
     chunk_size: int | None = Field(None, description="Actions per chunk the policy returns (the page's health "
                                    "thresholds derive from it)")
-    queue_threshold: int | None = Field(None, description="rtc: the next inference starts at this queue depth")
     n_action_steps: int | None = Field(None, description="sync: actions executed from each chunk")
     step_change_p50: float | None = Field(None, description="Median per-tick joint change inside a chunk, the "
                                           "yardstick for boundary_jump (joint units)")
