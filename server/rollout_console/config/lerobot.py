@@ -101,6 +101,10 @@ class LeRobotPolicyConfig(BaseModel):
         default_factory=dict,
         description="Observation key -> policy key, e.g. '{observation.images.front: observation.images.top}'",
     )
+    torch_threads: int | None = Field(
+        None, ge=1, le=256, description="CPU threads torch uses for inference (default: chosen by the CPU budget, "
+        "the cores left after the control loop and the video encoders; see docs/deployment.md)"
+    )
     features_from: str | None = Field(
         None,
         description="Dataset directory whose meta/info.json names the policy's features, to check joint "

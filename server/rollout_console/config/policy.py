@@ -49,8 +49,9 @@ class FlowPolicyConfig(StrictModel):
         "smaller guides harder mid-sampling)"
     )
     seed: int | None = Field(None, description="Seed of the sampling noise (default: random)")
-    torch_threads: int = Field(
-        1, ge=1, le=256, description="CPU threads torch uses for inference (leave the other cores to the control loop)"
+    torch_threads: int | None = Field(
+        None, ge=1, le=256, description="CPU threads torch uses for inference (default: chosen by the CPU budget, "
+        "the cores left after the control loop and the video encoders; see docs/deployment.md)"
     )
 
     @model_validator(mode="before")

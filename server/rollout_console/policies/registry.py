@@ -38,7 +38,8 @@ def _flow(config: PolicyConfig, layout: FeatureLayout, fps: float) -> Policy:
     assert isinstance(config, FlowPolicyConfig)
     from .flow.policy import load_flow_policy
 
-    torch.set_num_threads(config.torch_threads)  # process-wide: the console serves one policy
+    if config.torch_threads is not None:  # unset: the session's CPU budget has set it (runtime/cpu_budget.py)
+        torch.set_num_threads(config.torch_threads)  # process-wide: the console serves one policy
 
     try:
         policy = load_flow_policy(config.path, state_names=layout.state_names, env_names=layout.env_names,
@@ -61,6 +62,10 @@ def _lerobot(config: PolicyConfig, layout: FeatureLayout, fps: float) -> Policy:
     from .lerobot_policy import load_lerobot_policy
 
     assert isinstance(config, LeRobotPolicyConfig)
+    if config.torch_threads is not None:
+        import torch
+
+        torch.set_num_threads(config.torch_threads)
     return load_lerobot_policy(config, layout, fps)
 
 

@@ -18,7 +18,7 @@ EVENT_KINDS: tuple[str, ...] = (
     "lease", "pedal",
     # recording
     "episode_started", "episode_saved", "episode_discarded", "episode_failed", "recording_failed",
-    "recovered_on_open", "frames_dropped", "encoder_backlog", "disk_low", "disk_ok",
+    "recovered_on_open", "frames_dropped", "encoder_backlog", "disk_low", "disk_ok", "cpu_budget",
     # upload to the Hub
     "upload_started", "upload_progress", "upload_done", "upload_failed",
     # dagger corrections

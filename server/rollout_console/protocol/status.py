@@ -12,7 +12,9 @@ from .wire_model import WireModel
 __all__ = [
     "CameraInfo",
     "CameraStatus",
+    "CpuBudgetStatus",
     "DiskStatus",
+    "EncoderBudgetStatus",
     "InferenceStatus",
     "JumpStats",
     "LatencyPercentiles",
@@ -161,6 +163,32 @@ class UploadStatus(WireModel):
     last_error: str | None = None
 
 
+class EncoderBudgetStatus(WireModel):
+    vcodec: str
+    preset: str = Field(description="Speed preset the camera encoders open with now")
+    preset_source: Literal["flag", "default", "auto"] = Field(
+        description="flag: --dataset.preset; default: the codec's default fits; auto: the budget chose a faster one")
+    threads: int | None = Field(description="Threads per camera encoder (null: the codec decides)")
+    threads_source: Literal["flag", "auto"]
+    nice: int = Field(description="Nice value of the encoder threads")
+    cameras: int
+    cpu_ms_per_frame: dict[str, float] = Field(
+        description="Measured CPU ms per frame of each preset tried (synthetic frames, the largest camera's size)")
+    cores_needed: float | None = Field(description="All cameras' encoders at the preset in force (null: measuring)")
+    probe_error: str | None = Field(None, description="Why the encoder cost could not be measured")
+
+
+class CpuBudgetStatus(WireModel):
+    cores: int = Field(description="CPUs this process may run on (its affinity)")
+    torch_threads: int | None = Field(description="torch's intra-op threads (null: the policy does not run torch here)")
+    torch_threads_source: Literal["flag", "auto", "none"]
+    encoders: EncoderBudgetStatus | None = Field(description="null when no video is recorded")
+    loop_cores: float = Field(description="What the loop, capture, previews and the server are assumed to take")
+    fits: bool | None = Field(description="false: the machine cannot keep up (see advice); null: still measuring")
+    advice: str | None = Field(description="What was measured and what to change, when it does not fit")
+    adaptations: list[str] = Field(description="Changes made while running (e.g. a faster preset), newest last")
+
+
 class StatusPublic(WireModel):
     """Snapshot of the session; strategies add their own fields (recording, upload, ...)."""
 
@@ -193,6 +221,8 @@ class StatusPublic(WireModel):
     commands: list[str] = Field(description="Commands this strategy understands")
     available_commands: list[str] = Field(description="Commands that would be accepted right now")
     event_seq: int = Field(description="Sequence number of the newest event")
+    cpu_budget: CpuBudgetStatus | None = Field(
+        None, description="Who gets the CPU cores (torch, the video encoders) and whether it fits; null while idle")
     previews: dict[str, PreviewStatus] = Field(default_factory=dict, description="Camera preview encoders")
     recording: RecordingStatus | None = Field(None, description="Recording strategies only")
     upload: UploadStatus | None = Field(None, description="Recording strategies only")

@@ -325,6 +325,11 @@ class EpisodeRecorder:
         self._uploaded = uploaded_episodes
 
     @property
+    def camera_workers(self) -> dict[str, CameraWorker]:
+        """The camera workers by feature key (the CPU budget sets their encoder preset and reads their backlog)."""
+        return dict(self._cams)
+
+    @property
     def total_frames(self) -> int:
         """Frames committed to the dataset so far (any thread)."""
         return int(self._writer.meta.total_frames)

@@ -20,6 +20,7 @@ from ..protocol.events import EventBus
 from ..strategies import STRATEGIES, StrategyParts
 from ..strategies.context import TickContext
 from ..strategies.recording import open_recording
+from .cpu_budget import apply_torch_threads, encoder_measure, plan_for_session
 from .session import Session
 
 __all__ = ["Hardware", "build_hardware", "build_session"]
@@ -64,7 +65,9 @@ def build_session(config: RolloutConsoleConfig, *, hub_api: Any = None, hardware
     if config.dataset:
         recording = open_recording(config, layout, robot.name, events, hub_api,
                                    intervention=kind.records_intervention)
+    budget = plan_for_session(config, layout.camera_shapes, events.publish)
     try:
+        apply_torch_threads(budget)  # before the policy loads: torch sizes its pool on first use
         engine = build_engine_for_strategy(config, layout)
         strategy = kind.build(config, recording, StrategyParts(engine=engine, robot=robot))
         teleop = hardware.teleop
@@ -85,8 +88,14 @@ def build_session(config: RolloutConsoleConfig, *, hub_api: Any = None, hardware
                           interpolator=ActionInterpolator(config.interpolation_multiplier),
                           teleop=teleop, teleop_driver=driver)
         session = Session(config, ctx, strategy, owns_hardware=not lent)
+        session.cpu_budget = budget
         if recording is not None:
             recording.recorder.set_tick_gate(session.loop.wait_after_tick)
+            if budget.encoders is not None and config.dataset is not None:
+                budget.attach_workers(recording.recorder.camera_workers)
+                largest = max(layout.camera_shapes.values(), key=lambda shape: int(shape[0]) * int(shape[1]))
+                budget.start(encoder_measure(budget, config.dataset.crf, config.dataset.gop,
+                                             (int(largest[0]), int(largest[1]))))
         return session
     except BaseException:
         if recording is not None:  # never started: leave no dataset or thread behind (a retry may reuse the root)

@@ -28,6 +28,7 @@ from ..strategies.base import Strategy
 from ..strategies.context import TickContext
 from ..strategies.recording import Recording
 from .control_loop import ControlLoop
+from .cpu_budget import CpuBudget
 from .rate import rate_figures
 from .session_facade import SessionFacade
 from .timing import TickTiming
@@ -69,6 +70,8 @@ class Session(SessionFacade):
         self._finished = threading.Event()
         self._stopped_callbacks: list[Callable[[], None]] = []
         self._lock = threading.Lock()
+        self.cpu_budget: CpuBudget | None = None
+        """Who gets the cores (set by the builder; runtime/cpu_budget.py)."""
 
     # ------------------------------------------------------------ lifecycle
 
@@ -281,6 +284,8 @@ class Session(SessionFacade):
         except Exception:
             log.exception("releasing the hardware failed")
         self._drain_commands("the session has stopped")
+        if self.cpu_budget is not None:
+            self.cpu_budget.close()
         self.ended_at = time.time()
         self.end_cause = self._end_cause(error)
         self.events.publish("session_stopped", phase=self.ctx.phase.value, session_id=self.id,
@@ -460,6 +465,7 @@ class Session(SessionFacade):
             "commands": sorted(self.strategy.commands),
             "available_commands": self.strategy.available(ctx),
             "event_seq": self.events.last_seq,
+            "cpu_budget": None if self.cpu_budget is None else self.cpu_budget.status(),
         }
         if isinstance(ctx.teleop, DrivableLeader):
             handover = {} if ctx.handover is None else {"handover": ctx.handover.as_dict()}

@@ -156,6 +156,7 @@ export const SENTENCES = {
     + `was cut at ${plural(d.cut_frames, 'frame')} and kept; frames are dropped until it catches up`,
   disk_low: (d) => `Disk nearly full: ${sizeText(d.free_bytes)} free (warning below ${sizeText(d.min_free_bytes)})`,
   disk_ok: (d) => `Disk space is fine again: ${sizeText(d.free_bytes)} free`,
+  cpu_budget: (d) => clause(d.message),
   upload_started: (d) => `Uploading ${plural(d.episodes, 'episode')} to ${d.repo_id}`,
   upload_progress: (d) => `Uploading: ${sizeText(d.bytes_done)} of ${sizeText(d.bytes_total)} `
     + `(${d.files_done} of ${plural(d.files_total, 'file')})`,
@@ -201,7 +202,7 @@ export function eventLevel(event) {
   const d = event?.data || {};
   switch (event?.kind) {
     case 'error': case 'recording_failed': case 'episode_failed': case 'encoder_backlog': return 'error';
-    case 'frames_dropped': case 'disk_low': case 'episode_discarded': case 'evaluation_rerecord': return 'warning';
+    case 'frames_dropped': case 'disk_low': case 'cpu_budget': case 'episode_discarded': case 'evaluation_rerecord': return 'warning';
     case 'notice': return d.level === 'error' ? 'error' : d.level === 'info' ? 'info' : 'warning';
     case 'upload_failed': return d.will_retry ? 'warning' : 'error';
     case 'command': return d.accepted ? 'info' : 'warning';

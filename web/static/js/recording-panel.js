@@ -48,6 +48,26 @@ export function recordingHealth(rec) {
   return { text: lines.join(' '), level };
 }
 
+/** The CPU budget in words: what runs where ("2 cores: policy 1 thread · video AV1 preset 12, 0.48 cores"),
+ * and the warning when the machine cannot keep up (status.cpu_budget.fits false: what was measured, what to do). */
+export function cpuBudgetWords(budget) {
+  if (!budget) return { line: '', warning: '' };
+  const parts = [`${budget.cores} CPU core${budget.cores === 1 ? '' : 's'}`];
+  if (budget.torch_threads != null) {
+    parts.push(`policy ${budget.torch_threads} thread${budget.torch_threads === 1 ? '' : 's'}`
+      + `${budget.torch_threads_source === 'flag' ? ' (set by flag)' : ''}`);
+  }
+  const enc = budget.encoders;
+  if (enc) {
+    const codec = enc.vcodec === 'libsvtav1' ? 'AV1' : 'H.264';
+    const cost = enc.cores_needed == null ? 'measuring its cost…' : `needs ${fmt(enc.cores_needed, 2)} cores`;
+    parts.push(`video ${codec} preset ${enc.preset}${enc.preset_source === 'auto' ? ' (chosen to keep up)' : ''}, ${cost}`);
+  }
+  const warning = budget.fits === false && budget.advice
+    ? `This computer cannot keep up: ${budget.advice}.` : '';
+  return { line: parts.join(' · '), warning };
+}
+
 export function RecordingPanel(root, controller) {
   const q = (id) => root.querySelector(`[data-testid="${id}"]`);
   controller.addEventListener('rc:state', ({ detail }) => {
@@ -82,6 +102,14 @@ export function RecordingPanel(root, controller) {
       healthLine.hidden = !health.text;
       healthLine.textContent = health.text;
       healthLine.dataset.level = health.level;
+    }
+    const budget = cpuBudgetWords(detail.cpu_budget);
+    const budgetLine = q('cpu-budget');
+    if (budgetLine) budgetLine.textContent = budget.line;
+    const budgetWarning = q('cpu-budget-warning');
+    if (budgetWarning) {
+      budgetWarning.hidden = !budget.warning;
+      budgetWarning.textContent = budget.warning;
     }
     q('dataset-root').textContent = `dataset ${rec.repo_id}, stored in ${rec.root}`;
     if (rec.ring) {

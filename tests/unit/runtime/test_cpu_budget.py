@@ -1,0 +1,149 @@
+"""The CPU budget's plan: torch threads from the cores left, presets from measured encoder cost, flags win,
+and a plan that cannot fit says what was measured and what to change (pure functions, fake measurements)."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from helpers import config, dataset_flags, wait_until
+from rollout_console.recording.video import VideoSettings
+from rollout_console.runtime.cpu_budget import (
+    LOOP_CORES,
+    CpuBudget,
+    EncoderPlan,
+    TorchPlan,
+    available_cores,
+    choose_preset,
+    encoder_share,
+    faster_presets,
+    judge,
+    plan_for_session,
+    plan_torch_threads,
+)
+
+
+def _encoders(preset: str = "12", source: str = "default", cameras: int = 2, vcodec: str = "libsvtav1") -> EncoderPlan:
+    return EncoderPlan(vcodec=vcodec, preset=preset, preset_source=source, threads=1, threads_source="auto", nice=10,
+                       cameras=cameras, fps=30.0)
+
+
+def test_torch_gets_the_cores_left_after_the_loop_and_the_encoders() -> None:
+    assert plan_torch_threads(2, None, True, encoder_cores=0.5) == TorchPlan(1, "auto")
+    assert plan_torch_threads(8, None, True, encoder_cores=0.5) == TorchPlan(7, "auto")
+    assert plan_torch_threads(8, None, True, encoder_cores=1.8) == TorchPlan(5, "auto")
+    assert plan_torch_threads(64, None, True, encoder_cores=0.5).threads == 8  # capped
+    assert plan_torch_threads(1, None, True, encoder_cores=0.5) == TorchPlan(1, "auto")  # never 0
+    assert plan_torch_threads(2, 3, True, encoder_cores=0.5) == TorchPlan(3, "flag")  # the flag wins
+    assert plan_torch_threads(2, None, False, encoder_cores=0.5) == TorchPlan(None, "none")  # no torch here
+
+
+def test_faster_presets_walk_the_ladder_and_never_slow_down() -> None:
+    assert faster_presets("libsvtav1", "12") == ["12", "13"]
+    assert faster_presets("h264", "veryfast") == ["veryfast", "superfast", "ultrafast"]
+    assert faster_presets("h264", "ultrafast") == ["ultrafast"]
+    assert faster_presets("libsvtav1", "4") == ["4"]  # off the ladder (a flag's choice): left alone
+
+
+def test_the_default_preset_is_kept_when_it_fits() -> None:
+    plan = _encoders()
+    choose_preset(plan, cores=2, measure=lambda preset: 8.0)  # 2 x 30 x 8 ms = 0.48 cores <= 0.7
+    assert (plan.preset, plan.preset_source) == ("12", "default")
+    assert plan.cores_needed == pytest.approx(0.48)
+    assert judge(2, plan, TorchPlan(1, "auto"), async_inference=True) == (True, None)
+
+
+def test_a_faster_preset_is_chosen_when_the_default_does_not_fit() -> None:
+    plan = _encoders(preset="veryfast", vcodec="h264", cameras=3)
+    costs = {"veryfast": 12.0, "superfast": 9.0, "ultrafast": 3.0}
+    choose_preset(plan, cores=2, measure=costs.__getitem__)
+    assert (plan.preset, plan.preset_source) == ("ultrafast", "auto")
+    assert set(plan.cpu_ms_per_frame) == set(costs)  # every preset tried was measured and is reported
+
+
+def test_a_preset_given_by_flag_is_measured_but_never_changed() -> None:
+    plan = _encoders(preset="veryslow", source="flag", vcodec="h264", cameras=3)
+    choose_preset(plan, cores=2, measure=lambda preset: 80.0)
+    assert (plan.preset, plan.preset_source) == ("veryslow", "flag")
+    fits, advice = judge(2, plan, TorchPlan(1, "auto"), async_inference=True)
+    assert fits is False and advice is not None
+    assert "7.20 of 2 cores" in advice and "80.0 ms per frame" in advice and "fewer or smaller cameras" in advice
+
+
+def test_everything_together_must_fit_the_cores() -> None:
+    plan = _encoders(cameras=2)
+    choose_preset(plan, cores=2, measure=lambda preset: 10.0)  # 0.6 cores: within the encoders' share
+    fits, advice = judge(2, plan, TorchPlan(2, "flag"), async_inference=True)  # 0.35 + 0.6 + 2 > 2
+    assert fits is False and advice is not None and "--policy.torch_threads" in advice
+    assert judge(2, plan, TorchPlan(1, "auto"), async_inference=True) == (True, None)
+    # sync inference runs on the control thread, in turn with it: only the encoders and the loop count
+    assert judge(2, plan, TorchPlan(2, "flag"), async_inference=False) == (True, None)
+    assert encoder_share(2) == 0.7 and encoder_share(16) == pytest.approx(5.6) and LOOP_CORES < 1
+
+
+@dataclass
+class _Worker:
+    settings: VideoSettings
+    pending_live: int = 0
+
+
+def test_the_budget_measures_in_the_background_sets_the_workers_and_follows_a_backlog() -> None:
+    published: list[tuple[str, dict]] = []
+    measured = threading.Event()
+
+    def measure(preset: str) -> float:
+        measured.set()
+        return {"veryfast": 20.0, "superfast": 6.0, "ultrafast": 2.0}[preset]
+
+    workers = {"front": _Worker(VideoSettings(vcodec="h264")), "top": _Worker(VideoSettings(vcodec="h264"))}
+    budget = CpuBudget(2, TorchPlan(1, "auto"), _encoders(preset="veryfast", vcodec="h264"), async_inference=True,
+                       publish=lambda kind, **data: published.append((kind, data)))
+    budget.attach_workers(workers)
+    assert budget.status()["fits"] is None  # measuring
+    budget.start(measure)
+    try:
+        wait_until(lambda: budget.status()["fits"] is not None, timeout=30, message="the budget's verdict")
+        status = budget.status()
+        assert status["fits"] is True and status["encoders"]["preset"] == "superfast"
+        assert status["encoders"]["preset_source"] == "auto" and status["encoders"]["cores_needed"] == 0.36
+        assert all(w.settings.preset == "superfast" for w in workers.values())
+        assert published and published[0][0] == "cpu_budget" and "superfast" in published[0][1]["message"]
+        workers["top"].pending_live = 90  # 3 s of frames behind: one step faster, from the next encoder
+        wait_until(lambda: budget.status()["adaptations"], timeout=30, message="an adaptation")
+        assert all(w.settings.preset == "ultrafast" for w in workers.values())
+        assert "3.0 s behind" in budget.status()["adaptations"][0]
+        assert budget.status()["encoders"]["vcodec"] == "h264"  # never another codec
+    finally:
+        budget.close()
+
+
+def test_a_failing_probe_is_reported_and_changes_nothing() -> None:
+    def broken(preset: str) -> float:
+        raise RuntimeError("the encoder probe failed: no such codec")
+
+    workers = {"front": _Worker(VideoSettings())}
+    budget = CpuBudget(2, TorchPlan(None, "none"), _encoders(), async_inference=False)
+    budget.attach_workers(workers)
+    budget.start(broken)
+    try:
+        wait_until(lambda: budget.status()["advice"], timeout=30, message="the probe's error")
+        status = budget.status()
+        assert status["fits"] is None and "no such codec" in status["advice"]
+        assert status["encoders"]["probe_error"] and workers["front"].settings.preset in (None, "12")  # the default
+    finally:
+        budget.close()
+
+
+def test_a_session_plan_reads_the_flags_and_the_cameras() -> None:
+    shapes = {"observation.images.front": (480, 640, 3), "observation.images.top": (480, 640, 3)}
+    cfg = config("--policy.path=builtin:sim_flow", *dataset_flags(Path("/tmp/x"), "sentry"),
+                 "--dataset.vcodec=libsvtav1", "--dataset.preset=13", "--policy.torch_threads=1", small=False)
+    budget = plan_for_session(cfg, shapes)
+    assert budget.cores == available_cores()
+    assert budget.torch == TorchPlan(1, "flag")
+    assert budget.encoders is not None and (budget.encoders.preset, budget.encoders.preset_source) == ("13", "flag")
+    assert budget.encoders.cameras == 2 and budget.encoders.threads == 1
+    plain = plan_for_session(config(small=False), shapes)  # scripted policy, nothing recorded
+    assert plain.torch == TorchPlan(None, "none") and plain.encoders is None and plain.status()["fits"] is True
