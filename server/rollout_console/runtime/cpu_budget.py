@@ -203,10 +203,8 @@ class CpuBudget:
         self._thread.start()
 
     def close(self) -> None:
+        """Stop watching; a probe still running is not waited for (its child ends by itself within seconds)."""
         self._stop.set()
-        thread = self._thread
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout=5.0)
 
     # ------------------------------------------------------------------ background
 
