@@ -65,6 +65,9 @@ SAMPLES: dict[str, tuple[dict, str]] = {
     "disk_low": ({"level": "warning", "free_bytes": 500 * 2**20, "min_free_bytes": 2**30, "message": "m"},
                  "Disk nearly full: 500.0 MB free (warning below 1024.0 MB)"),
     "disk_ok": ({"free_bytes": 20 * 2**30, "message": "m"}, "Disk space is fine again: 20.0 GB free"),
+    "cpu_budget": ({"level": "warning", "message": "this machine cannot keep up: the 3 video encoder(s) need 2.10 of 2 "
+                                                 "cores"},
+                   "This machine cannot keep up: the 3 video encoder(s) need 2.10 of 2 cores"),
     "upload_started": ({"episodes": 3, "repo_id": "me/cubes"}, "Uploading 3 episodes to me/cubes"),
     "upload_progress": ({"files_done": 2, "files_total": 5, "bytes_done": 3 * 2**20, "bytes_total": 10 * 2**20},
                         "Uploading: 3.0 MB of 10.0 MB (2 of 5 files)"),
