@@ -58,8 +58,10 @@ def test_the_operator_chooses_the_preview_size_and_the_browser_keeps_it(browser:
     assert len(control) == 1 and all("ack=1" in ws.url for ws in sockets if "/cameras/" in ws.url)
     opened_before = len(sockets)
 
-    page.locator(SIZE).select_option(label="Half")
+    page.locator(SIZE).focus()  # as an operator on the keyboard: the next size down is Half
+    page.keyboard.press("ArrowDown")
     _expect_tiles(page, 80, 60, "0.5")
+    expect(page.locator(SIZE)).not_to_be_focused()  # the operator's hotkeys work again at once
     # only the camera sockets were replaced: two new ones at the new size, the control socket untouched
     new = [ws.url for ws in sockets[opened_before:]]
     assert sorted(re.sub(r"^.*/cameras/([^/]+)/ws.*$", r"\1", u) for u in new) == CAMERAS, new

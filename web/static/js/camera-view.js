@@ -41,6 +41,7 @@ export function PreviewSize(select) {
       // not remembered (storage refused); the page still uses it until reloaded
     }
     select.dataset.scale = scale;
+    select.blur(); // the operator's hotkeys work again at once (they are off while a field has the focus)
     document.dispatchEvent(new CustomEvent(SCALE_EVENT, { detail: { scale } }));
   });
 }
