@@ -7,8 +7,10 @@ Figures (medians/percentiles measured in this run; nothing here passes or fails)
   - the same at 30 Hz with two CPU-bound processes beside the console, with and without
     --loop.realtime=true (SCHED_FIFO; whether it took effect is printed);
   - command latency over 200 REST commands (client round trip, and queue -> applied on the server);
-  - preview latency (capture -> client) p50/p99, delivered fps per viewer with 1 and 4 viewers, and
-    JPEG encodes per second (should not grow with the number of viewers).
+  - preview latency (capture -> client) p50/p99, delivered fps and bytes per second per viewer with 1 and
+    4 viewers, and JPEG encodes per second (should not grow with the number of viewers);
+  - bytes per second per viewer at each preview size, and a viewer on a slow link beside free viewers
+    (benchmarks/preview_link.py: what it gets, and what the others and the loop get meanwhile).
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from typing import Any
 import httpx
 import websockets
 
+from . import preview_link
 from .common import console, header, pct, row
 
 HEADER = struct.Struct("<4sId")
@@ -161,6 +164,7 @@ def preview_case(viewers: int, seconds: float) -> dict[str, float]:
         t0 = time.monotonic()
         with Viewers(url, cameras, viewers) as v:
             time.sleep(seconds)
+            clients = [c for p in _status(url)["previews"].values() for c in p["clients"]]
         elapsed = time.monotonic() - t0
         previews = _status(url)["previews"]
         cam_fps = [c["fps"] for c in _status(url)["cameras"].values()]
@@ -168,7 +172,8 @@ def preview_case(viewers: int, seconds: float) -> dict[str, float]:
     p50, p99 = pct(v.all_latencies(), 50, 99)
     per_viewer = v.fps_per_viewer()
     return {"viewers": viewers, "lat_p50_ms": p50, "lat_p99_ms": p99, "min_fps": min(per_viewer),
-            "median_fps": pct(per_viewer, 50)[0], "camera_fps": min(cam_fps), "encodes_per_s": encodes}
+            "median_fps": pct(per_viewer, 50)[0], "camera_fps": min(cam_fps), "encodes_per_s": encodes,
+            "bytes_per_s": pct([c["bytes_per_s"] for c in clients], 50)[0]}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -200,11 +205,13 @@ def main(argv: list[str] | None = None) -> None:
     row("200 commands", rest_p50_ms=c["rest_p50"], rest_p99_ms=c["rest_p99"], queue_to_applied_p50_ms=c["applied_p50"],
         queue_to_applied_p99_ms=c["applied_p99"], target_p99_ms=c["period_ms"] + 5)
 
-    header("camera previews (capture -> client, 2 cameras)")
+    header("camera previews (capture -> client, 2 cameras, full size)")
     for viewers in (1, 4):
         p = preview_case(viewers, 10.0 if args.quick else 20.0)
         row(f"{viewers} viewer(s)", latency_p50_ms=p["lat_p50_ms"], latency_p99_ms=p["lat_p99_ms"],
-            min_fps_per_viewer=p["min_fps"], camera_fps=p["camera_fps"], jpeg_encodes_per_s=p["encodes_per_s"])
+            min_fps_per_viewer=p["min_fps"], camera_fps=p["camera_fps"], jpeg_encodes_per_s=p["encodes_per_s"],
+            bytes_per_s_per_viewer=p["bytes_per_s"])
+    preview_link.report(10.0 if args.quick else 20.0, link=200_000.0)  # sizes, and a viewer on a slow link
 
 
 if __name__ == "__main__":

@@ -297,11 +297,24 @@ def _recording(status: dict[str, Any] | None) -> Iterator[Metric]:
 def _previews(hubs: Any) -> Iterator[Metric]:
     viewers = _gauge("preview_viewers", "Clients watching each camera preview", labels=["camera"])
     encodes = CounterMetricFamily(f"{PREFIX}_preview_encodes", "JPEG preview encodes", labels=["camera"])
+    sent = CounterMetricFamily(f"{PREFIX}_preview_sent_bytes", "Bytes of preview frames sent to viewers",
+                               labels=["camera"])
+    skipped = CounterMetricFamily(f"{PREFIX}_preview_skipped_frames",
+                                  "Preview frames a viewer's link had no room for (a newer one replaced them)",
+                                  labels=["camera"])
+    rate = _gauge("preview_bytes_per_second", "Bytes per second sent to the viewers of each camera (last 5 s)",
+                  labels=["camera"])
     for name, stats in hubs.stats().items():
         viewers.add_metric([name], stats["viewers"])
         encodes.add_metric([name], stats["encodes"])
+        sent.add_metric([name], stats.get("bytes_sent", 0))
+        skipped.add_metric([name], stats.get("frames_skipped", 0))
+        rate.add_metric([name], stats.get("bytes_per_s", 0.0))
     yield viewers
     yield encodes
+    yield sent
+    yield skipped
+    yield rate
 
 
 def install_metrics(app: FastAPI, host: Any, hubs: Any = None, path: str = "/metrics") -> SessionMetrics:

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from .phases import Phase
+from .preview_status import PreviewClientStatus, PreviewSizeStatus
 from .wire_model import WireModel
 
 __all__ = [
@@ -135,6 +136,12 @@ class PreviewStatus(WireModel):
     viewers: int
     encodes: int = Field(description="JPEG encodes since start (one per frame, shared by all viewers)")
     encodes_per_s: float
+    bytes_per_s: float = Field(0.0, description="Bytes per second sent to all viewers of this camera (last 5 s)")
+    bytes_sent: int = Field(0, description="Bytes sent to viewers since start")
+    frames_sent: int = Field(0, description="Frames sent to viewers since start (summed over viewers)")
+    frames_skipped: int = Field(0, description="Frames a viewer's link had no room for (newer ones replaced them)")
+    sizes: list[PreviewSizeStatus] = Field(default_factory=list, description="Encodes per preview size")
+    clients: list[PreviewClientStatus] = Field(default_factory=list, description="One entry per viewer now")
 
 
 class DiskStatus(WireModel):

@@ -1,7 +1,50 @@
 // CameraView: one camera tile fed by its binary JPEG WebSocket; decodes only the newest frame.
+// PreviewSize: the preview size of every tile (Full, Half, Quarter), chosen in the page, kept per browser.
 import { fmt, parsePacket, wsUrl } from './logic.js';
 
 const STALE_AFTER_MS = 2000;
+const RATE_WINDOW_MS = 2000;
+export const PREVIEW_SCALES = ['1', '0.5', '0.25']; // the server's ?scale= values (api.md)
+const SCALE_KEY = 'rcPreviewScale';
+const SCALE_EVENT = 'rc:preview-scale';
+
+/** The preview scale this browser chose ('1' when none or an unknown one is stored). */
+export function loadPreviewScale(storage) {
+  try {
+    const stored = storage.getItem(SCALE_KEY);
+    return PREVIEW_SCALES.includes(stored) ? stored : '1';
+  } catch {
+    return '1'; // storage refused (private mode): full size, as the server's default
+  }
+}
+
+/** Bytes per second in words an operator reads at a glance. */
+export function formatRate(bytesPerSecond) {
+  if (bytesPerSecond === null || bytesPerSecond === undefined || Number.isNaN(bytesPerSecond)) return '–';
+  if (bytesPerSecond >= 1e6) return `${(bytesPerSecond / 1e6).toFixed(1)} MB/s`;
+  return `${Math.round(bytesPerSecond / 1e3)} kB/s`;
+}
+
+/**
+ * PreviewSize: the <select> that sets the size of every camera preview on the page. The choice is kept in
+ * this browser (localStorage) and announced on `document`; the camera tiles reconnect their own sockets
+ * at the new size, nothing else reconnects.
+ */
+export function PreviewSize(select) {
+  select.value = loadPreviewScale(localStorage);
+  select.dataset.scale = select.value;
+  select.addEventListener('change', () => {
+    const scale = PREVIEW_SCALES.includes(select.value) ? select.value : '1';
+    try {
+      localStorage.setItem(SCALE_KEY, scale);
+    } catch {
+      // not remembered (storage refused); the page still uses it until reloaded
+    }
+    select.dataset.scale = scale;
+    select.blur(); // the operator's hotkeys work again at once (they are off while a field has the focus)
+    document.dispatchEvent(new CustomEvent(SCALE_EVENT, { detail: { scale } }));
+  });
+}
 
 export function CameraView(el) {
   const name = el.dataset.camera;
@@ -11,9 +54,12 @@ export function CameraView(el) {
   let frames = 0;
   let waiting = null; // newest packet not drawn yet
   let decoding = false;
-  const arrivals = [];
+  const arrivals = []; // [time ms, bytes] of the last RATE_WINDOW_MS
   let latencyMs = null;
   let backoff = 500;
+  let scale = loadPreviewScale(localStorage);
+  let socket = null;
+  let connections = 0;
 
   async function drawNext() {
     if (decoding || !waiting) return;
@@ -42,31 +88,56 @@ export function CameraView(el) {
     }
   }
 
+  // ?ack=1: every frame is acknowledged, so the server keeps at most a few in flight and a slow link gets
+  // fewer, fresher frames instead of seconds of video queued in its buffers
   function connect() {
-    const socket = new WebSocket(wsUrl(`/api/v1/cameras/${encodeURIComponent(name)}/ws`));
-    socket.binaryType = 'arraybuffer';
-    socket.addEventListener('open', () => { backoff = 500; el.dataset.connected = 'true'; });
-    socket.addEventListener('message', (msg) => {
+    const path = `/api/v1/cameras/${encodeURIComponent(name)}/ws?scale=${scale}&ack=1`;
+    const current = new WebSocket(wsUrl(path));
+    socket = current;
+    current.binaryType = 'arraybuffer';
+    current.addEventListener('open', () => {
+      backoff = 500;
+      connections += 1;
+      el.dataset.connected = 'true';
+      el.dataset.scale = scale;
+      el.dataset.connections = String(connections);
+    });
+    current.addEventListener('message', (msg) => {
       const packet = parsePacket(msg.data);
+      if (current.readyState === WebSocket.OPEN) current.send(JSON.stringify({ ack: packet.seq }));
       const now = performance.now();
-      arrivals.push(now);
-      while (arrivals.length && now - arrivals[0] > 2000) arrivals.shift();
+      arrivals.push([now, msg.data.byteLength]);
+      while (arrivals.length && now - arrivals[0][0] > RATE_WINDOW_MS) arrivals.shift();
       latencyMs = Date.now() - packet.capturedAt * 1000;
       waiting = packet;
       drawNext();
     });
-    socket.addEventListener('close', () => {
+    current.addEventListener('close', () => {
+      if (socket !== current) return; // replaced by a socket at another size: nothing to do
       el.dataset.connected = 'false';
       setTimeout(connect, backoff);
       backoff = Math.min(backoff * 2, 5000);
     });
   }
 
+  // a new size: this tile's socket only is replaced (the page's control socket is untouched)
+  document.addEventListener(SCALE_EVENT, (event) => {
+    if (event.detail.scale === scale) return;
+    scale = event.detail.scale;
+    const old = socket;
+    arrivals.length = 0;
+    connect();
+    old?.close(1000, 'preview size changed');
+  });
+
   setInterval(() => {
-    const fps = arrivals.length > 1 ? (arrivals.length - 1) / ((arrivals.at(-1) - arrivals[0]) / 1000) : 0;
-    stats.textContent = `${fmt(fps, 0)} fps · ${fmt(latencyMs, 0)} ms`;
+    const span = arrivals.length > 1 ? (arrivals.at(-1)[0] - arrivals[0][0]) / 1000 : 0;
+    const fps = span > 0 ? (arrivals.length - 1) / span : 0;
+    const bytesPerSecond = span > 0 ? arrivals.slice(1).reduce((sum, [, bytes]) => sum + bytes, 0) / span : 0;
+    el.dataset.bytesPerSecond = String(Math.round(bytesPerSecond));
+    stats.textContent = `${fmt(fps, 0)} fps · ${fmt(latencyMs, 0)} ms · ${formatRate(bytesPerSecond)}`;
     // a picture that stopped changing must not look live (a frozen server keeps its sockets open)
-    const stale = frames > 0 && (!arrivals.length || performance.now() - arrivals.at(-1) > STALE_AFTER_MS);
+    const stale = frames > 0 && (!arrivals.length || performance.now() - arrivals.at(-1)[0] > STALE_AFTER_MS);
     el.dataset.stale = String(stale);
   }, 500);
 
@@ -126,7 +197,9 @@ export function CameraGrid(container) {
     });
     const caption = tiles[0].querySelector('figcaption')?.offsetHeight ?? 0;
     const gap = px(getComputedStyle(container).rowGap);
-    const best = bestGrid(tiles.length, width, height, Math.min(...aspects), gap, caption);
+    const toolbar = container.querySelector('.camera-toolbar'); // the preview size: a row of its own above the tiles
+    const tilesHeight = height - (toolbar ? toolbar.offsetHeight + gap : 0);
+    const best = bestGrid(tiles.length, width, tilesHeight, Math.min(...aspects), gap, caption);
     container.style.setProperty('--camera-columns', String(best.columns));
     container.style.setProperty('--camera-width', `${best.tileWidth}px`);
     container.dataset.columns = String(best.columns);

@@ -1,5 +1,5 @@
 // Mounts every view present on this page (desktop or tablet) on the one Controller.
-import { CameraGrid, CameraView } from './camera-view.js';
+import { CameraGrid, CameraView, PreviewSize } from './camera-view.js';
 import { CommandPanel } from './command-panel.js';
 import { Controller } from './controller.js';
 import { EvaluationPanel } from './evaluation-panel.js';
@@ -48,6 +48,7 @@ if ($('[data-testid="keymap-dialog"]')) {
   KeymapDialog($('[data-testid="keymap-dialog"]'), $('[data-testid="keymap-open"]'), $('[data-testid="shortcuts"]'),
     controller);
 }
+document.querySelectorAll('[data-testid="preview-size"]').forEach((el) => PreviewSize(el));
 document.querySelectorAll('[data-camera]').forEach((el) => CameraView(el));
 document.querySelectorAll('.cameras[data-fit]').forEach((el) => CameraGrid(el));
 
