@@ -89,13 +89,17 @@ def build_session(config: RolloutConsoleConfig, *, hub_api: Any = None, hardware
                           teleop=teleop, teleop_driver=driver)
         session = Session(config, ctx, strategy, owns_hardware=not lent)
         session.cpu_budget = budget
+        measure = None
         if recording is not None:
             recording.recorder.set_tick_gate(session.loop.wait_after_tick)
             if budget.encoders is not None and config.dataset is not None:
                 budget.attach_workers(recording.recorder.camera_workers)
                 largest = max(layout.camera_shapes.values(), key=lambda shape: int(shape[0]) * int(shape[1]))
-                budget.start(encoder_measure(budget, config.dataset.crf, config.dataset.gop,
-                                             (int(largest[0]), int(largest[1]))))
+                measure = encoder_measure(budget, config.dataset.crf, config.dataset.gop,
+                                          (int(largest[0]), int(largest[1])))
+        if config.inference.type != "sync":
+            budget.attach_engine(engine.status, config.fps)
+        budget.start(measure)
         return session
     except BaseException:
         if recording is not None:  # never started: leave no dataset or thread behind (a retry may reuse the root)

@@ -183,8 +183,10 @@ class CpuBudget:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.adaptations: list[str] = []
-        self.fits: bool | None = True if encoders is None else None
-        self.advice: str | None = None
+        self._encoder_verdict: tuple[bool | None, str | None] = (True, None) if encoders is None else (None, None)
+        self._inference_advice: str | None = None
+        self._engine_status: Any = None
+        self._fps = 0.0
 
     # ------------------------------------------------------------------ set-up
 
@@ -194,13 +196,31 @@ class CpuBudget:
             self._workers = dict(workers)
             self._apply_preset_locked()
 
-    def start(self, measure: Any) -> None:
-        """Measure the encoder cost (``measure(preset) -> ms per frame``) and watch the backlog, in a
-        background thread; nothing here blocks the session's start."""
-        if self.encoders is None:
+    def attach_engine(self, engine_status: Any, fps: float) -> None:
+        """The inference engine's ``status`` (read once a second): whether asynchronous inference keeps up."""
+        self._engine_status = engine_status
+        self._fps = fps
+
+    def start(self, measure: Any = None) -> None:
+        """Measure the encoder cost (``measure(preset) -> ms per frame``), then watch the encoders' backlog
+        and the inference's pace, in a background thread; nothing here blocks the session's start."""
+        if self.encoders is None and self._engine_status is None:
             return
         self._thread = threading.Thread(target=self._run, args=(measure,), name="cpu-budget", daemon=True)
         self._thread.start()
+
+    @property
+    def fits(self) -> bool | None:
+        """False when the encoders or the inference cannot keep up; None while the encoders are measured."""
+        encoders_fit = self._encoder_verdict[0]
+        if encoders_fit is False or self._inference_advice is not None:
+            return False
+        return encoders_fit
+
+    @property
+    def advice(self) -> str | None:
+        parts = [text for text in (self._encoder_verdict[1], self._inference_advice) if text]
+        return "; and ".join(parts) if parts else None
 
     def close(self) -> None:
         """Stop watching; a probe still running is not waited for (its child ends by itself within seconds)."""
@@ -209,6 +229,13 @@ class CpuBudget:
     # ------------------------------------------------------------------ background
 
     def _run(self, measure: Any) -> None:
+        if self.encoders is not None and measure is not None:
+            self._measure_encoders(measure)
+        while not self._stop.wait(1.0):
+            self._watch_backlog()
+            self._watch_inference()
+
+    def _measure_encoders(self, measure: Any) -> None:
         encoders = self.encoders
         assert encoders is not None
         try:
@@ -217,15 +244,43 @@ class CpuBudget:
             encoders.probe_error = str(exc)
         with self._lock:
             self._apply_preset_locked()
-            self.fits, self.advice = judge(self.cores, encoders, self.torch, self.async_inference)
+            self._encoder_verdict = judge(self.cores, encoders, self.torch, self.async_inference)
         if encoders.preset_source == "auto":
             self._emit("cpu_budget", level="warning", message=(
                 f"video encoders: {encoders.vcodec} preset {encoders.preset} chosen (the default needs "
                 f"more CPU than this machine can give them)"))
-        if self.fits is False and self.advice:
-            self._emit("cpu_budget", level="warning", message=f"this machine cannot keep up: {self.advice}")
-        while not self._stop.wait(1.0):
-            self._watch_backlog()
+        verdict, advice = self._encoder_verdict
+        if verdict is False and advice:
+            self._emit("cpu_budget", level="warning", message=f"this machine cannot keep up: {advice}")
+
+    def _watch_inference(self) -> None:
+        """Asynchronous inference keeps up while a chunk's latency is at most half the chunk's duration
+        (the next chunk must arrive before the actions left after the delay run out); say so once when it
+        does not, with what was measured and what to change, and withdraw it once it does again."""
+        if self._engine_status is None:
+            return
+        try:
+            state = self._engine_status()
+        except Exception:  # the engine is closing
+            return
+        latency = (state.get("latency_ms") or {}).get("p95")
+        if state.get("keeps_up") is not False or (state.get("inferences") or 0) < 3 or latency is None:
+            if state.get("keeps_up") is True:
+                self._inference_advice = None
+            return
+        if self._inference_advice is not None:
+            return
+        chunk = int(state.get("chunk_size") or 0)
+        chunk_s = chunk / self._fps if self._fps else 0.0
+        threads = f"{self.torch.threads} torch thread{'s' if self.torch.threads != 1 else ''}" \
+            if self.torch.threads else "its device"
+        self._inference_advice = (
+            f"inference takes {latency / 1000:.2f} s per chunk (p95, {threads}) but a {chunk}-action chunk lasts "
+            f"{chunk_s:.2f} s, and asynchronous inference keeps up only below half of that ({chunk_s / 2:.2f} s): "
+            "the robot will hold still between chunks; run the policy on a GPU (--policy.device=cuda, or "
+            "--policy.type=remote on a GPU machine), or give torch more cores (fewer cameras recorded, "
+            "--policy.torch_threads)")
+        self._emit("cpu_budget", level="warning", message=f"this machine cannot keep up: {self._inference_advice}")
 
     def _watch_backlog(self) -> None:
         encoders = self.encoders

@@ -147,3 +147,27 @@ def test_a_session_plan_reads_the_flags_and_the_cameras() -> None:
     assert budget.encoders.cameras == 2 and budget.encoders.threads == 1
     plain = plan_for_session(config(small=False), shapes)  # scripted policy, nothing recorded
     assert plain.torch == TorchPlan(None, "none") and plain.encoders is None and plain.status()["fits"] is True
+
+
+def test_inference_that_cannot_keep_up_is_said_once_and_withdrawn_when_it_does() -> None:
+    published: list[tuple[str, dict]] = []
+    state = {"keeps_up": False, "inferences": 1, "latency_ms": {"p50": 1000.0, "p95": 1200.0}, "chunk_size": 50}
+    budget = CpuBudget(2, TorchPlan(1, "auto"), None, async_inference=True,
+                       publish=lambda kind, **data: published.append((kind, data)))
+    budget.attach_engine(lambda: dict(state), fps=30.0)
+    budget.start()
+    try:
+        assert budget.status()["fits"] is True  # no encoders; too few inferences to judge yet
+        state["inferences"] = 3
+        wait_until(lambda: budget.status()["fits"] is False, timeout=30, message="the inference verdict")
+        advice = budget.status()["advice"]
+        assert "1.20 s per chunk (p95, 1 torch thread)" in advice and "lasts 1.67 s" in advice
+        assert "below half of that (0.83 s)" in advice and "--policy.type=remote" in advice
+        state["inferences"] = 9
+        threading.Event().wait(2.5)  # two more looks: still one warning, not one per second
+        assert [kind for kind, _ in published] == ["cpu_budget"]
+        state["keeps_up"] = True
+        wait_until(lambda: budget.status()["fits"] is True, timeout=30, message="the verdict withdrawn")
+        assert budget.status()["advice"] is None
+    finally:
+        budget.close()
