@@ -33,6 +33,7 @@ import os
 import queue
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -65,7 +66,7 @@ _RESUME_FRACTION = 0.5
 class _Episode:
     __slots__ = ("length", "prefix", "rows", "started", "task", "token")
 
-    def __init__(self, token: EpisodeToken, task: str, prefix: list[Mapping[str, Any]]) -> None:
+    def __init__(self, token: EpisodeToken, task: str, prefix: Sequence[Mapping[str, Any]]) -> None:
         self.token = token
         self.task = task
         self.prefix = prefix
@@ -116,7 +117,7 @@ class EpisodeRecorder:
         self._episode: _Episode | None = None
         self._cut_job: _SaveJob | None = None
         self._dropped_task = ""  # the task a fresh episode takes after a backlog cut
-        self._jobs: list[_SaveJob] = []
+        self._jobs: deque[_SaveJob] = deque()  # submitted, oldest first; finished ones leave from the left
         self._saves_submitted = 0
         self._saves_done = 0
         self._saved_at: dict[int, float] = {}
@@ -152,10 +153,11 @@ class EpisodeRecorder:
     def start_episode(self, task: str, prefix_frames: Sequence[Mapping[str, Any]] | None = None) -> int:
         """Begin an episode, optionally seeded with ring-buffer frames (oldest first); returns its index.
 
-        The prefix is handed to the workers in one piece per camera, so draining a full ring costs the
-        caller O(cameras), whatever its length.
+        The prefix is handed to the workers in one piece per camera, as it is (not copied: the recorder
+        owns it from now on, so the caller must not change it; a ring's ``DrainedFrames`` never changes),
+        so starting from a full ring costs the caller O(cameras), whatever its length.
         """
-        prefix = list(prefix_frames or [])
+        prefix: Sequence[Mapping[str, Any]] = () if prefix_frames is None else prefix_frames
         self._life.start(len(prefix))
         self._report_drops()
         self._cut_job = None
@@ -173,7 +175,7 @@ class EpisodeRecorder:
             return
         if decision is FrameDecision.RESTART:
             self._report_drops()
-            self._begin(self._dropped_task, [])
+            self._begin(self._dropped_task, ())
             self._emit("episode_started", {"index": self._next_index(), "task": self._dropped_task, "auto": True})
         episode = self._episode
         if episode is None:  # cannot happen while the lifecycle says recording; refuse rather than crash
@@ -401,7 +403,7 @@ class EpisodeRecorder:
     def _next_index(self) -> int:
         return self._writer.meta.total_episodes + (self._saves_submitted - self._saves_done)
 
-    def _begin(self, task: str, prefix: list[Mapping[str, Any]]) -> None:
+    def _begin(self, task: str, prefix: Sequence[Mapping[str, Any]]) -> None:
         token = EpisodeToken(f"{self._uid_prefix}-{next(self._uid):06d}")
         for cam in self._cams.values():
             cam.start(token)
@@ -417,7 +419,9 @@ class EpisodeRecorder:
             futures[key] = future
         job = _SaveJob(episode, futures, extra, cut)
         self._saves_submitted += 1
-        self._jobs = [j for j in self._jobs if not j.future.done()] + [job]
+        while self._jobs and self._jobs[0].future.done():  # one saver finishes jobs in order: O(1) amortised
+            self._jobs.popleft()
+        self._jobs.append(job)
         self._save_queue.put(job)
         self._episode = None
         return job
