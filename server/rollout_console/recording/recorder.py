@@ -42,6 +42,13 @@ from typing import Any
 
 import numpy as np
 
+# Loaded lazily by the first save otherwise (numpy.ma by pyarrow's array conversion, pyarrow.compute by a
+# metadata column cast): on the saver thread, while the loop runs, that import held the GIL for ~0.2 s in
+# pieces at the first save of every session (seen with py-spy --gil at 120 Hz). Importing them with the
+# recorder moves that cost to start-up, before the control loop runs.
+import numpy.ma  # noqa: F401
+import pyarrow.compute  # noqa: F401
+
 from ..errors import RecordingError
 from ..features import ACTION, ENV_STATE, STATE
 from .camera_worker import CameraWorker, EpisodeToken
