@@ -31,6 +31,7 @@ import itertools
 import logging
 import os
 import queue
+import sys
 import threading
 import time
 from collections import deque
@@ -42,12 +43,23 @@ from typing import Any
 
 import numpy as np
 
-# Loaded lazily by the first save otherwise (numpy.ma by pyarrow's array conversion, pyarrow.compute by a
-# metadata column cast): on the saver thread, while the loop runs, that import held the GIL for ~0.2 s in
-# pieces at the first save of every session (seen with py-spy --gil at 120 Hz). Importing them with the
-# recorder moves that cost to start-up, before the control loop runs.
+# Two import costs kept off the saver thread, where they held the GIL while the control loop ran.
+#
+# 1. numpy.ma (pyarrow's array conversion) and pyarrow.compute (a metadata column cast) load lazily: at the
+#    first save of every session that import held the GIL for ~0.2 s in pieces (py-spy --gil, 120 Hz).
+#    Importing them with the recorder moves that cost to start-up, before the control loop runs.
 import numpy.ma  # noqa: F401
 import pyarrow.compute  # noqa: F401
+
+# 2. pyarrow tries ``import dateutil.relativedelta`` for every Python value it converts (the episodes
+#    metadata row). Without python-dateutil that import fails, is not remembered and searches sys.path
+#    again: ~280 times per save, ~100 ms of the saver's CPU per save (time.thread_time). A None in
+#    sys.modules is Python's own record of an absent module: the same ImportError, at once. When
+#    python-dateutil is installed, the import simply loads it.
+try:
+    import dateutil.relativedelta  # noqa: F401
+except ImportError:
+    sys.modules.setdefault("dateutil.relativedelta", None)  # type: ignore[arg-type]
 
 from ..errors import RecordingError
 from ..features import ACTION, ENV_STATE, STATE
