@@ -57,7 +57,7 @@ import pyarrow.compute  # noqa: F401
 #    sys.modules is Python's own record of an absent module: the same ImportError, at once. When
 #    python-dateutil is installed, the import simply loads it.
 try:
-    import dateutil.relativedelta  # noqa: F401
+    import dateutil.relativedelta  # type: ignore[import-untyped]  # noqa: F401
 except ImportError:
     sys.modules.setdefault("dateutil.relativedelta", None)  # type: ignore[arg-type]
 
