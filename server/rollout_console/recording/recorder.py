@@ -69,7 +69,6 @@ from .episode_lifecycle import EpisodeLifecycle, FrameDecision, LifecycleState, 
 from .layout import INTERVENTION, camera_keys
 from .metadata import Snapshot
 from .ring_buffer import CompressedImage
-from .video import VideoSettings, lower_thread_priority
 from .writer import DatasetWriter, EpisodeData, EpisodeInfo, RecorderSpec, stack_columns
 
 __all__ = ["EpisodeRecorder"]
@@ -481,7 +480,10 @@ class EpisodeRecorder:
     # ------------------------------------------------------------------ saver thread
 
     def _save_loop(self) -> None:
-        lower_thread_priority(self.spec.video.nice if self.spec.video is not None else VideoSettings().nice)
+        # The saver keeps the process's normal priority (unlike the encoders, which are lowered so the
+        # control thread wins the CPU): its work is short bursts of Python (~30 ms of CPU per save) that
+        # hold the GIL. Lowered, it was preempted by the encoders while holding the GIL, and the control
+        # thread then waited behind a thread that waited behind the encoders (priority inversion).
         try:
             self._save_jobs()
         finally:

@@ -128,3 +128,25 @@ def test_start_without_a_prefix(tmp_path, open_recorder, prefix) -> None:  # noq
     recorder.start_episode("pick", prefix)
     recorder.add_frame(frame(layout, 0, 0))
     assert recorder.save_episode().result(timeout=60).length == 1
+
+
+def test_the_saver_keeps_normal_priority_while_the_encoders_are_lowered(tmp_path, open_recorder) -> None:
+    """A lowered thread that holds the GIL is preempted by the encoders and the control thread waits behind
+    it; the saver's work is short bursts of Python, so it runs at the process's own priority."""
+    import dataclasses
+    import os
+
+    from helpers import wait_until
+
+    normal = os.getpriority(os.PRIO_PROCESS, 0)  # this thread's (the test may itself run niced)
+    if normal >= 19:
+        pytest.skip("running at the lowest priority already: nothing can be lowered")
+    layout = small_layout(cameras=("front",))
+    spec = make_spec(tmp_path / "ds", layout=layout)
+    assert spec.video is not None
+    lowered = min(19, normal + 5)
+    recorder = open_recorder(dataclasses.replace(spec, video=dataclasses.replace(spec.video, nice=lowered)))
+    worker = next(iter(recorder._cams.values()))
+    wait_until(lambda: os.getpriority(os.PRIO_PROCESS, worker.thread.native_id) == lowered, timeout=30,
+               message="the camera worker lowered itself")
+    assert os.getpriority(os.PRIO_PROCESS, recorder._saver.native_id) == normal
