@@ -14,6 +14,7 @@ SUITES = {
     "hil": "benchmarks.hil",
     "remote": "benchmarks.remote",
     "evaluation": "benchmarks.evaluation",
+    "fast_loop": "benchmarks.fast_loop",
 }
 
 

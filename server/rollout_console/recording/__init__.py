@@ -16,7 +16,7 @@ from .layout import dataset_features
 from .metadata import Snapshot
 from .recorder import EpisodeRecorder
 from .recovery import RecoveryReport
-from .ring_buffer import CompressedImage, FrameRing
+from .ring_buffer import CompressedImage, DrainedFrames, FrameRing
 from .uploader import HubUploader, UploadState, snapshot_from_disk
 from .verify import VerifyReport, verify_dataset
 from .video import VideoSettings
@@ -24,6 +24,7 @@ from .writer import EpisodeInfo, RecorderSpec
 
 __all__ = [
     "CompressedImage",
+    "DrainedFrames",
     "EpisodeInfo",
     "EpisodeRecorder",
     "FrameRing",

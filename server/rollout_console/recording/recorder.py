@@ -31,8 +31,10 @@ import itertools
 import logging
 import os
 import queue
+import sys
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -40,6 +42,24 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+# Two import costs kept off the saver thread, where they held the GIL while the control loop ran.
+#
+# 1. numpy.ma (pyarrow's array conversion) and pyarrow.compute (a metadata column cast) load lazily: at the
+#    first save of every session that import held the GIL for ~0.2 s in pieces (py-spy --gil, 120 Hz).
+#    Importing them with the recorder moves that cost to start-up, before the control loop runs.
+import numpy.ma  # noqa: F401
+import pyarrow.compute  # noqa: F401
+
+# 2. pyarrow tries ``import dateutil.relativedelta`` for every Python value it converts (the episodes
+#    metadata row). Without python-dateutil that import fails, is not remembered and searches sys.path
+#    again: ~280 times per save, ~100 ms of the saver's CPU per save (time.thread_time). A None in
+#    sys.modules is Python's own record of an absent module: the same ImportError, at once. When
+#    python-dateutil is installed, the import simply loads it.
+try:
+    import dateutil.relativedelta  # type: ignore[import-untyped]  # noqa: F401
+except ImportError:
+    sys.modules.setdefault("dateutil.relativedelta", None)  # type: ignore[arg-type]
 
 from ..errors import RecordingError
 from ..features import ACTION, ENV_STATE, STATE
@@ -49,7 +69,6 @@ from .episode_lifecycle import EpisodeLifecycle, FrameDecision, LifecycleState, 
 from .layout import INTERVENTION, camera_keys
 from .metadata import Snapshot
 from .ring_buffer import CompressedImage
-from .video import VideoSettings, lower_thread_priority
 from .writer import DatasetWriter, EpisodeData, EpisodeInfo, RecorderSpec, stack_columns
 
 __all__ = ["EpisodeRecorder"]
@@ -65,7 +84,7 @@ _RESUME_FRACTION = 0.5
 class _Episode:
     __slots__ = ("length", "prefix", "rows", "started", "task", "token")
 
-    def __init__(self, token: EpisodeToken, task: str, prefix: list[Mapping[str, Any]]) -> None:
+    def __init__(self, token: EpisodeToken, task: str, prefix: Sequence[Mapping[str, Any]]) -> None:
         self.token = token
         self.task = task
         self.prefix = prefix
@@ -116,7 +135,7 @@ class EpisodeRecorder:
         self._episode: _Episode | None = None
         self._cut_job: _SaveJob | None = None
         self._dropped_task = ""  # the task a fresh episode takes after a backlog cut
-        self._jobs: list[_SaveJob] = []
+        self._jobs: deque[_SaveJob] = deque()  # submitted, oldest first; finished ones leave from the left
         self._saves_submitted = 0
         self._saves_done = 0
         self._saved_at: dict[int, float] = {}
@@ -152,10 +171,11 @@ class EpisodeRecorder:
     def start_episode(self, task: str, prefix_frames: Sequence[Mapping[str, Any]] | None = None) -> int:
         """Begin an episode, optionally seeded with ring-buffer frames (oldest first); returns its index.
 
-        The prefix is handed to the workers in one piece per camera, so draining a full ring costs the
-        caller O(cameras), whatever its length.
+        The prefix is handed to the workers in one piece per camera, as it is (not copied: the recorder
+        owns it from now on, so the caller must not change it; a ring's ``DrainedFrames`` never changes),
+        so starting from a full ring costs the caller O(cameras), whatever its length.
         """
-        prefix = list(prefix_frames or [])
+        prefix: Sequence[Mapping[str, Any]] = () if prefix_frames is None else prefix_frames
         self._life.start(len(prefix))
         self._report_drops()
         self._cut_job = None
@@ -173,7 +193,7 @@ class EpisodeRecorder:
             return
         if decision is FrameDecision.RESTART:
             self._report_drops()
-            self._begin(self._dropped_task, [])
+            self._begin(self._dropped_task, ())
             self._emit("episode_started", {"index": self._next_index(), "task": self._dropped_task, "auto": True})
         episode = self._episode
         if episode is None:  # cannot happen while the lifecycle says recording; refuse rather than crash
@@ -406,7 +426,7 @@ class EpisodeRecorder:
     def _next_index(self) -> int:
         return self._writer.meta.total_episodes + (self._saves_submitted - self._saves_done)
 
-    def _begin(self, task: str, prefix: list[Mapping[str, Any]]) -> None:
+    def _begin(self, task: str, prefix: Sequence[Mapping[str, Any]]) -> None:
         token = EpisodeToken(f"{self._uid_prefix}-{next(self._uid):06d}")
         for cam in self._cams.values():
             cam.start(token)
@@ -422,7 +442,9 @@ class EpisodeRecorder:
             futures[key] = future
         job = _SaveJob(episode, futures, extra, cut)
         self._saves_submitted += 1
-        self._jobs = [j for j in self._jobs if not j.future.done()] + [job]
+        while self._jobs and self._jobs[0].future.done():  # one saver finishes jobs in order: O(1) amortised
+            self._jobs.popleft()
+        self._jobs.append(job)
         self._save_queue.put(job)
         self._episode = None
         return job
@@ -463,7 +485,10 @@ class EpisodeRecorder:
     # ------------------------------------------------------------------ saver thread
 
     def _save_loop(self) -> None:
-        lower_thread_priority(self.spec.video.nice if self.spec.video is not None else VideoSettings().nice)
+        # The saver keeps the process's normal priority (unlike the encoders, which are lowered so the
+        # control thread wins the CPU): its work is short bursts of Python (~30 ms of CPU per save) that
+        # hold the GIL. Lowered, it was preempted by the encoders while holding the GIL, and the control
+        # thread then waited behind a thread that waited behind the encoders (priority inversion).
         try:
             self._save_jobs()
         finally:

@@ -13,7 +13,13 @@ episode costs the caller O(1) per frame.
 
 Thread safety: ``append``, ``drain``, ``clear`` and the properties may be called from any thread; the
 compressor only swaps an entry in place if that entry is still in the ring (not evicted, drained or
-cleared), so a drained list is never mutated afterwards.
+cleared), so drained frames are never mutated afterwards.
+
+``drain()`` is O(1) whatever the ring holds (a highlight ``mark`` runs it on the control thread): it
+takes the ring's deque as it is and starts a new one, and retires every drained entry at once by
+advancing the ring's generation instead of flagging entries one by one. The frames come back as
+``DrainedFrames``, a read-only sequence over the taken entries (nothing is copied), which the recorder
+hands on to its workers as it is.
 """
 
 from __future__ import annotations
@@ -22,14 +28,14 @@ import logging
 import queue
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import cv2
 import numpy as np
 
-__all__ = ["CompressedImage", "FrameRing", "frame_nbytes"]
+__all__ = ["CompressedImage", "DrainedFrames", "FrameRing", "frame_nbytes"]
 
 log = logging.getLogger(__name__)
 
@@ -83,12 +89,47 @@ def frame_nbytes(frame: Mapping[str, Any]) -> int:
 
 
 class _Entry:
-    __slots__ = ("alive", "frame", "nbytes")
+    __slots__ = ("alive", "frame", "generation", "nbytes")
 
     def __init__(self, frame: dict[str, Any], nbytes: int) -> None:
         self.frame = frame
         self.nbytes = nbytes
-        self.alive = True
+        self.generation = 0  # the ring's generation when appended (set under its lock); a drain retires it
+        self.alive = True  # False once evicted
+
+
+class DrainedFrames(Sequence[dict[str, Any]]):
+    """The frames a ``drain`` took, oldest first: a read-only view over the ring's entries (no copy).
+
+    Iterating and ``len`` are what the recorder uses; indexing works too (O(n) towards the middle).
+    Compares equal to any sequence holding the same frames, e.g. ``[]`` for an empty drain.
+    """
+
+    __slots__ = ("_entries",)
+
+    def __init__(self, entries: deque[_Entry]) -> None:
+        self._entries = entries
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        return (entry.frame for entry in self._entries)
+
+    def __getitem__(self, index: int | slice) -> Any:
+        if isinstance(index, slice):
+            return [entry.frame for entry in list(self._entries)[index]]
+        return self._entries[index].frame
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Sequence) or isinstance(other, (str, bytes)):
+            return NotImplemented
+        return len(self) == len(other) and all(a is b or a == b for a, b in zip(self, other, strict=True))
+
+    __hash__ = None  # type: ignore[assignment]  # mutable-looking container semantics, like list
+
+    def __repr__(self) -> str:
+        return f"DrainedFrames({len(self)} frames)"
 
 
 class FrameRing:
@@ -110,6 +151,7 @@ class FrameRing:
         self.jpeg_quality = jpeg_quality
         self.image_keys = image_keys
         self._entries: deque[_Entry] = deque()
+        self._generation = 0  # advanced by every drain: entries of an older generation left the ring
         self._bytes = 0
         self._lock = threading.Lock()
         self.evicted_frames = 0
@@ -127,6 +169,7 @@ class FrameRing:
         """Add the newest frame; the oldest ones go when a bound is exceeded. O(1) amortised."""
         entry = _Entry(dict(frame), frame_nbytes(frame))
         with self._lock:
+            entry.generation = self._generation
             self._entries.append(entry)
             self._bytes += entry.nbytes
             while self._entries and (len(self._entries) > self.max_frames or self._bytes > self.max_bytes):
@@ -134,18 +177,17 @@ class FrameRing:
                 old.alive = False
                 self._bytes -= old.nbytes
                 self.evicted_frames += 1
-        if self._queue is not None and entry.alive:
+        if self._queue is not None and self._holds(entry):
             self._queue.put(entry)
 
-    def drain(self) -> list[dict[str, Any]]:
-        """Remove and return every frame, oldest first (raw arrays and/or CompressedImage values)."""
+    def drain(self) -> DrainedFrames:
+        """Remove and return every frame, oldest first (raw arrays and/or CompressedImage values). O(1)."""
         with self._lock:
             entries = self._entries
             self._entries = deque()
             self._bytes = 0
-            for entry in entries:
-                entry.alive = False
-        return [entry.frame for entry in entries]
+            self._generation += 1
+        return DrainedFrames(entries)
 
     def clear(self) -> None:
         self.drain()
@@ -190,6 +232,10 @@ class FrameRing:
             return key in self.image_keys and isinstance(value, np.ndarray)
         return isinstance(value, np.ndarray) and value.ndim == 3 and value.dtype == np.uint8 and value.shape[2] == 3
 
+    def _holds(self, entry: _Entry) -> bool:
+        """The entry is still in the ring: neither evicted nor taken by a drain (or clear)."""
+        return entry.alive and entry.generation == self._generation
+
     def _compress_loop(self) -> None:
         assert self._queue is not None
         work_queue = self._queue
@@ -197,7 +243,7 @@ class FrameRing:
             entry = work_queue.get()
             if entry is None:
                 return
-            if not entry.alive:
+            if not self._holds(entry):
                 continue
             try:
                 replaced = {
@@ -209,7 +255,7 @@ class FrameRing:
                 continue
             size = frame_nbytes(replaced)
             with self._lock:
-                if entry.alive:
+                if self._holds(entry):
                     self._bytes += size - entry.nbytes
                     entry.frame = replaced
                     entry.nbytes = size

@@ -3,6 +3,10 @@
 Deadlines are ``start + k * period`` (no drift). A tick that runs past the next deadline is an
 overrun; if it ran past several, the missed deadlines are skipped (counted) rather than replayed in a
 burst, because a robot must not receive a backlog of stale commands.
+
+Each tick is measured twice: ``work`` is its wall time (what the robot sees), ``cpu`` the control
+thread's own CPU time (``time.thread_time_ns``). ``cpu`` stays the same under load, so it tells a tick
+that did too much from a tick that waited for a core or for the GIL.
 """
 
 from __future__ import annotations
@@ -29,7 +33,8 @@ class ControlLoop:
     def __init__(self, period_s: float, tick: TickFunction, *, window_ticks: int,
                  on_exit: Callable[[BaseException | None], None] | None = None,
                  name: str = "control-loop", clock: Callable[[], float] = time.perf_counter,
-                 sleep: Callable[[float], None] = time.sleep, realtime_priority: int | None = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep, realtime_priority: int | None = None,
+                 cpu_clock: Callable[[], int] = time.thread_time_ns) -> None:
         if period_s <= 0:
             raise ValueError("period must be positive")
         self.period_s = period_s
@@ -38,6 +43,7 @@ class ControlLoop:
         self._name = name
         self._clock = clock  # injectable so tests can pace the loop on a fake clock
         self._sleep = sleep
+        self._cpu_clock = cpu_clock  # the control thread's own CPU time (ns); see TickTiming.cpu
         self._realtime_priority = realtime_priority
         self.realtime: RealtimeState = NOT_REQUESTED
         """What ``--loop.realtime`` achieved (set by the loop thread before its first tick)."""
@@ -91,6 +97,7 @@ class ControlLoop:
     def _run(self) -> None:
         clock = self._clock
         sleep = self._sleep
+        cpu_clock = self._cpu_clock
         period = self.period_s
         deadline = clock()
         index = 0
@@ -108,7 +115,9 @@ class ControlLoop:
                 if delay > 0:
                     sleep(delay)
                 wake = clock()
+                cpu_start = cpu_clock()
                 keep_running = self._tick(TickTiming(index, deadline, wake, 0.0))
+                cpu = (cpu_clock() - cpu_start) / 1e9
                 end = clock()
                 next_deadline = deadline + period
                 overrun = end > next_deadline
@@ -116,7 +125,7 @@ class ControlLoop:
                 if overrun:
                     skipped = math.floor((end - next_deadline) / period)
                     next_deadline += skipped * period
-                self.stats.record(TickTiming(index, deadline, wake, end - wake), overrun, skipped)
+                self.stats.record(TickTiming(index, deadline, wake, end - wake, cpu), overrun, skipped)
                 with self._tick_end:
                     self._tick_seq += 1
                     self._tick_end.notify_all()

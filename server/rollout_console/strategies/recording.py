@@ -11,6 +11,7 @@ import errno
 import shutil
 import time
 from collections import deque
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import Any
@@ -127,8 +128,10 @@ class Recording:
             frame[INTERVENTION] = bool(intervention)
         return frame
 
-    def start(self, prefix: list[dict[str, Any]] | None = None) -> int | None:
-        """Begin an episode; None (and a fault) when it cannot start, e.g. it would not fit on the disk."""
+    def start(self, prefix: Sequence[Mapping[str, Any]] | None = None) -> int | None:
+        """Begin an episode; None (and a fault) when it cannot start, e.g. it would not fit on the disk.
+
+        ``prefix`` (a drained ring) goes to the recorder as it is: no copy on the control thread."""
         refusal = self._start_refusal()
         if refusal is not None:
             if refusal != self._refused:
