@@ -50,6 +50,8 @@ class LoopStatus(WireModel):
     measured_hz: float | None
     lateness_ms: Percentiles
     work_ms: Percentiles
+    cpu_ms: Percentiles | None = Field(
+        None, description="The control thread's own CPU time per tick (work_ms minus waiting for a core, the GIL or I/O)")
     overruns: int
     skipped_deadlines: int
     ticks: int
