@@ -151,7 +151,11 @@ def _dataset_rows(root: Path) -> int | None:
 
 
 def _finish(result: RunResult, trace_path: Path, saves: list[tuple[float, float]] | None, dataset: Path | None,
-            log: Path) -> RunResult:
+            log: Path, skip: int = 0) -> RunResult:
+    """Figures from the trace and the dataset. ``skip``: leading commands that were holds before the first
+    chunk (the console holds the arm while it waits; lerobot-rollout sends nothing), left out of the timing
+    figures so both programs are timed from their first policy action; rows per wall second use the whole
+    trace."""
     spec = result.spec
     if not trace_path.exists():
         tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
@@ -161,14 +165,15 @@ def _finish(result: RunResult, trace_path: Path, saves: list[tuple[float, float]
     if saves is None:
         saves = [(s, e) for s, e in trace["saves"]]
     try:
-        result.trace = analyze(trace["sends"], spec.fps, saves)
+        result.trace = analyze(trace["sends"][skip:], spec.fps, saves)
     except ValueError as exc:
         result.error = str(exc)
         return result
+    sends = trace["sends"]
     if dataset is not None:
         result.rows = _dataset_rows(dataset)
-        if result.rows is not None and result.trace.span_s > 0:
-            result.rows_per_s = result.rows / result.trace.span_s
+        if result.rows is not None and sends[-1] > sends[0]:
+            result.rows_per_s = result.rows / (sends[-1] - sends[0])
     return result
 
 
@@ -270,7 +275,9 @@ def run_console(setup: Setup, spec: RunSpec, run_dir: Path) -> RunResult:
         # a save leaves the loop when it is submitted: its start is when it finished minus its latency
         saves = [(e["time"] - e["data"].get("save_latency_s", 0.0) - offset,) * 2
                  for e in result.events if e["kind"] == "episode_saved"]
-    return _finish(result, trace_path, saves, run_dir / "dataset" if spec.strategy != "base" else None, log)
+    waiting = int((result.status.get("inference") or {}).get("waiting_ticks") or 0)
+    return _finish(result, trace_path, saves, run_dir / "dataset" if spec.strategy != "base" else None, log,
+                   skip=waiting)
 
 
 def run(setup: Setup, spec: RunSpec, run_dir: Path) -> RunResult:
