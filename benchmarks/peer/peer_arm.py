@@ -6,12 +6,17 @@ sim world (first-order joints, a cube and a target), and ``peer_camera`` cameras
 
 The robot is also the benchmark's stopwatch: ``send_action`` appends the monotonic time of every command
 to a preallocated array (one store, nothing else on the hot path) and ``disconnect`` writes the trace as
-JSON to ``--robot.trace_path``. The same plugin module times ``LeRobotDataset.save_episode`` calls (the
-incumbent saves episodes on its control thread) so the trace can show the loop gap after a save.
+JSON to ``--robot.trace_path`` (so does exit, should the program fail before it disconnects the robot).
+The same plugin module times ``LeRobotDataset.save_episode`` calls (the incumbent saves episodes on its
+control thread) so the trace can show the loop gap after a save.
+
+Cameras behave like LeRobot's OpenCV camera: ``read_latest`` raises when the newest frame is older than
+``max_age_ms`` (500 ms), which is what ``lerobot-rollout`` meets on a real arm when the machine starves.
 """
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import sys
@@ -120,10 +125,16 @@ class PeerCamera(Camera):
             return self.latest_frame
 
     def read_latest(self, max_age_ms: int = 500) -> np.ndarray:
+        """The newest frame; like LeRobot's OpenCVCamera, a frame older than ``max_age_ms`` raises."""
         with self._new:
-            if self.latest_frame is None:
-                raise RuntimeError(f"PeerCamera {self.config.view} has no frame yet")
-            return self.latest_frame
+            frame, captured = self.latest_frame, self.latest_timestamp
+        if frame is None or captured is None:
+            raise RuntimeError(f"PeerCamera {self.config.view} has no frame yet")
+        age_ms = (time.perf_counter() - captured) * 1000.0
+        if age_ms > max_age_ms:
+            raise TimeoutError(f"PeerCamera {self.config.view}: latest frame is {age_ms:.0f} ms old "
+                               f"(max {max_age_ms} ms)")
+        return frame
 
     def disconnect(self) -> None:
         if self._thread is None:
@@ -148,6 +159,7 @@ class PeerArm(Robot):
             if isinstance(camera, PeerCamera):
                 camera.world = self.world
         self.sends = _Times()
+        self._written = -1  # commands in the trace file (-1: none written)
         self._connected = False
         self._wall_minus_mono = time.time() - time.monotonic()
 
@@ -179,6 +191,7 @@ class PeerArm(Robot):
         for camera in self.cameras.values():
             camera.connect()
         self._connected = True
+        atexit.register(self.write_trace)  # also when the program fails before it disconnects the robot
 
     def get_observation(self) -> dict[str, Any]:
         if not self._connected:
@@ -203,8 +216,13 @@ class PeerArm(Robot):
             if camera.is_connected:
                 camera.disconnect()
         self._connected = False
-        if self.config.trace_path:
+        self.write_trace()
+
+    def write_trace(self) -> None:
+        """Write the trace to ``--robot.trace_path`` (again, if more commands came since the last write)."""
+        if self.config.trace_path and self.sends.count != self._written:
             write_trace(Path(self.config.trace_path), self.trace())
+            self._written = self.sends.count
 
     def trace(self) -> dict[str, Any]:
         """Every command's monotonic time, every dataset save, and how to turn monotonic into wall time."""
