@@ -8,6 +8,7 @@ their own reports. Pure numpy: runs in either environment.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -42,7 +43,7 @@ def load_trace(path: Path) -> dict[str, Any]:
     return json.loads(Path(path).read_text())
 
 
-def analyze(sends: list[float] | np.ndarray, fps: float, saves: list[tuple[float, float]] = ()) -> TraceFigures:
+def analyze(sends: Sequence[float] | np.ndarray, fps: float, saves: Sequence[tuple[float, float]] = ()) -> TraceFigures:
     """Figures of one run; ``saves`` are (start, end) monotonic times of episode saves (end = start when a
     save does not hold the loop, as the console's)."""
     times = np.sort(np.asarray(sends, dtype=np.float64))
