@@ -44,6 +44,7 @@ def _line(result: RunResult) -> str:
         value = result.figure(name)
         if value is not None:
             parts.append(f"{name} {value:.0f}")
+    parts += [f"PAUSED ({notice}; the console held the arm from then on)" for notice in result.notices()]
     if result.error:
         parts.append(f"(error: {result.error.strip()[:300]})")
     return f"  {result.spec.label:<28} " + ", ".join(parts)

@@ -46,7 +46,12 @@ def cell(results: Sequence[RunResult], program: str, inference: str, row: Row, f
         rows = _values(results, program, inference, strategy, "rows_per_s")
         if rows and min(rows) > 0:
             text += f" (x{fps / max(rows):.2f}" + ("" if len(rows) == 1 else f"-{fps / min(rows):.2f}") + ")"
-    return "—" if set(text.replace(" / ", "")) <= {"-"} else text
+    if set(text.replace(" / ", "")) <= {"-"}:
+        return "—"
+    paused = _values(results, program, inference, strategy, "pauses")
+    if names != ("pauses",) and any(paused):  # after a pause the console holds the arm: not policy figures
+        text += f" [{sum(v > 0 for v in paused)} run(s) paused]"
+    return text
 
 def ratio(results: Sequence[RunResult], inference: str, row: Row) -> str:
     """console (sync or async) / lerobot-rollout, of the run means of the row's first figure."""

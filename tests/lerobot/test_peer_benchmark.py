@@ -109,3 +109,8 @@ def test_the_table_shows_ranges_and_ratios() -> None:
                     result("console", "async", 30.0)], 30.0)
     line = next(row for row in table.splitlines() if row.startswith("| base: command rate"))
     assert line.split(" | ")[1:] == ["20.0-22.0", "—", "30.0", "—", "x1.43 |"]
+    paused = result("console", "sync", 30.0)
+    paused.status = {"inference": {}}
+    paused.events = [{"kind": "notice", "data": {"message": "paused: stale camera input top (563 ms old)"}}]
+    line = next(row for row in render([paused], 30.0).splitlines() if row.startswith("| base: command rate"))
+    assert line.split(" | ")[2] == "30.0 [1 run(s) paused]"  # holds after a pause are not the policy's rate
