@@ -278,8 +278,9 @@ class CpuBudget:
             f"inference takes {latency / 1000:.2f} s per chunk (p95, {threads}) but a {chunk}-action chunk lasts "
             f"{chunk_s:.2f} s, and asynchronous inference keeps up only below half of that ({chunk_s / 2:.2f} s): "
             "the robot will hold still between chunks; run the policy on a GPU (--policy.device=cuda, or "
-            "--policy.type=remote on a GPU machine), or give torch more cores (fewer cameras recorded, "
-            "--policy.torch_threads)")
+            "--policy.type=remote on a GPU machine), or give torch more cores "
+            f"(--policy.torch_threads={self.cores} with cheaper video, --dataset.vcodec=h264 "
+            "--dataset.preset=ultrafast, or fewer cameras recorded)")
         self._emit("cpu_budget", level="warning", message=f"this machine cannot keep up: {self._inference_advice}")
 
     def _watch_backlog(self) -> None:
