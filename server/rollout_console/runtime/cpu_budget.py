@@ -10,9 +10,9 @@ So the session plans the split before it starts, from what it can measure:
 * **encoder cost**: CPU ms per frame of each camera's encoder at the chosen preset, measured by
   ``recording.encoder_probe`` in a child process (in the background; until it reports, the figure is
   "measuring"), and afterwards by the camera workers while they record;
-* **policy**: torch-based policies (flow, LeRobot) running on the CPU get
-  ``cores - ceil(loop + encoders)`` intra-op threads (at least 1, at most ``MAX_TORCH_THREADS``); a
-  remote or GPU policy leaves the CPU to the rest.
+* **policy**: torch-based policies (flow, LeRobot) running on the CPU get the cores left beside the
+  encoders (and the loop, for asynchronous inference), rounded (``plan_torch_threads``); a remote or GPU
+  policy leaves the CPU to the rest.
 
 Every automatic value has a flag that wins (``--policy.torch_threads``, ``--dataset.encoder_threads``,
 ``--dataset.preset``); status (``cpu_budget``) shows each value in force and where it came from. When the
@@ -77,13 +77,21 @@ class TorchPlan:
     """"flag" (--policy.torch_threads), "auto" (this plan) or "none"."""
 
 
-def plan_torch_threads(cores: int, flag: int | None, uses_cpu_torch: bool, encoder_cores: float) -> TorchPlan:
-    """``flag`` when given; else ``cores - ceil(LOOP_CORES + encoder_cores)`` (1..MAX_TORCH_THREADS)."""
+def plan_torch_threads(cores: int, flag: int | None, uses_cpu_torch: bool, encoder_cores: float,
+                       async_inference: bool = True) -> TorchPlan:
+    """``flag`` when given; else the cores minus what runs beside inference, rounded to the nearest core
+    (1..MAX_TORCH_THREADS): the video encoders, and the loop when inference runs asynchronously (a
+    synchronous engine runs the policy on the control thread, in turn with the loop, not beside it).
+
+    Rounding, not rounding up: on 2 cores a policy without recording gets both (measured with ACT: 1 thread
+    0.99 s per chunk, 21 % slower than lerobot-rollout's rate in sync; 2 threads ~0.6 s), while two AV1
+    cameras (~0.5 core) plus the loop leave it one."""
     if not uses_cpu_torch:
         return TorchPlan(flag, "flag" if flag is not None else "none")
     if flag is not None:
         return TorchPlan(flag, "flag")
-    reserved = math.ceil(LOOP_CORES + encoder_cores - 1e-9)
+    beside = encoder_cores + (LOOP_CORES if async_inference else 0.0)
+    reserved = math.floor(beside + 0.5)
     return TorchPlan(max(1, min(MAX_TORCH_THREADS, cores - reserved)), "auto")
 
 
@@ -358,8 +366,10 @@ def plan_for_session(config: Any, camera_shapes: Mapping[str, tuple[int, ...]], 
             threads_source="flag" if dataset.encoder_threads is not None else "auto",
             nice=dataset.encoder_nice, cameras=len(camera_shapes), fps=fps)
         prior_cores = len(camera_shapes) * fps * PRIOR_MS_PER_MEGAPIXEL[dataset.vcodec] * width * height / 1e9
-    torch = plan_torch_threads(cores, getattr(policy, "torch_threads", None), uses_cpu_torch, prior_cores)
-    return CpuBudget(cores, torch, encoders, async_inference=config.inference.type != "sync", publish=publish)
+    async_inference = config.inference.type != "sync"
+    torch = plan_torch_threads(cores, getattr(policy, "torch_threads", None), uses_cpu_torch, prior_cores,
+                               async_inference)
+    return CpuBudget(cores, torch, encoders, async_inference=async_inference, publish=publish)
 
 
 def encoder_measure(budget: CpuBudget, crf: int, gop: int, size: tuple[int, int]) -> Any:

@@ -31,9 +31,12 @@ def _encoders(preset: str = "12", source: str = "default", cameras: int = 2, vco
 
 
 def test_torch_gets_the_cores_left_after_the_loop_and_the_encoders() -> None:
-    assert plan_torch_threads(2, None, True, encoder_cores=0.5) == TorchPlan(1, "auto")
+    assert plan_torch_threads(2, None, True, encoder_cores=0.5) == TorchPlan(1, "auto")  # 0.35 + 0.5 -> 1 core
+    assert plan_torch_threads(2, None, True, encoder_cores=0.0) == TorchPlan(2, "auto")  # nothing recorded
+    assert plan_torch_threads(2, None, True, encoder_cores=0.0, async_inference=False) == TorchPlan(2, "auto")
+    assert plan_torch_threads(2, None, True, encoder_cores=0.4, async_inference=False) == TorchPlan(2, "auto")
     assert plan_torch_threads(8, None, True, encoder_cores=0.5) == TorchPlan(7, "auto")
-    assert plan_torch_threads(8, None, True, encoder_cores=1.8) == TorchPlan(5, "auto")
+    assert plan_torch_threads(8, None, True, encoder_cores=1.8) == TorchPlan(6, "auto")  # 2.15 -> 2 cores
     assert plan_torch_threads(64, None, True, encoder_cores=0.5).threads == 8  # capped
     assert plan_torch_threads(1, None, True, encoder_cores=0.5) == TorchPlan(1, "auto")  # never 0
     assert plan_torch_threads(2, 3, True, encoder_cores=0.5) == TorchPlan(3, "flag")  # the flag wins
