@@ -5,6 +5,7 @@ rate over its window (explicit clocks, no sleeping)."""
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 
 import pytest
 from rollout_console.api.preview import (
@@ -23,6 +24,14 @@ def _packet(seq: int, size: int = 100) -> bytes:
     return HEADER.pack(MAGIC, seq, 0.0) + bytes(size)
 
 
+def _in_own_loop(check) -> None:
+    """Run an async check in a fresh event loop on its own thread: in the whole suite an earlier test may
+    leave the main thread's loop state behind ("Runner.run() cannot be called from a running event loop"
+    failed these three in a fresh-clone run), and a Viewer needs only a loop, not pytest-asyncio's."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, check()).result(timeout=60)
+
+
 async def _taken(viewer: Viewer) -> bytes | None:
     """The packet the sender would take now, or None when it would wait."""
     try:
@@ -31,7 +40,11 @@ async def _taken(viewer: Viewer) -> bytes | None:
         return None
 
 
-async def test_an_acknowledging_viewer_has_at_most_the_window_in_flight_and_gets_the_newest() -> None:
+def test_an_acknowledging_viewer_has_at_most_the_window_in_flight_and_gets_the_newest() -> None:
+    _in_own_loop(_an_acknowledging_viewer_has_at_most_the_window_in_flight_and_gets_the_newest)
+
+
+async def _an_acknowledging_viewer_has_at_most_the_window_in_flight_and_gets_the_newest() -> None:
     viewer = Viewer(acknowledges=True)
     for seq in range(ACK_WINDOW):
         viewer.offer(_packet(seq))
@@ -47,7 +60,11 @@ async def test_an_acknowledging_viewer_has_at_most_the_window_in_flight_and_gets
     assert packet is not None and HEADER.unpack_from(packet)[1] == ACK_WINDOW + 4
 
 
-async def test_an_acknowledgement_covers_the_frames_sent_before_it() -> None:
+def test_an_acknowledgement_covers_the_frames_sent_before_it() -> None:
+    _in_own_loop(_an_acknowledgement_covers_the_frames_sent_before_it)
+
+
+async def _an_acknowledgement_covers_the_frames_sent_before_it() -> None:
     viewer = Viewer(acknowledges=True)
     for seq in (10, 11, 12):
         viewer.record_sent(_packet(seq))
@@ -58,7 +75,11 @@ async def test_an_acknowledgement_covers_the_frames_sent_before_it() -> None:
     assert viewer.stats()["ack_ms"] is not None and viewer.stats()["acknowledged"] is True
 
 
-async def test_a_viewer_that_does_not_acknowledge_is_never_held_back() -> None:
+def test_a_viewer_that_does_not_acknowledge_is_never_held_back() -> None:
+    _in_own_loop(_a_viewer_that_does_not_acknowledge_is_never_held_back)
+
+
+async def _a_viewer_that_does_not_acknowledge_is_never_held_back() -> None:
     viewer = Viewer()
     for seq in range(10 * ACK_WINDOW):
         viewer.offer(_packet(seq))
