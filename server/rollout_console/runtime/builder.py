@@ -99,7 +99,7 @@ def build_session(config: RolloutConsoleConfig, *, hub_api: Any = None, hardware
                                           (int(largest[0]), int(largest[1])))
         if config.inference.type != "sync":
             budget.attach_engine(engine.status, config.fps)
-        budget.start(measure)
+        budget.attach_measure(measure)
         return session
     except BaseException:
         if recording is not None:  # never started: leave no dataset or thread behind (a retry may reuse the root)

@@ -194,6 +194,7 @@ class CpuBudget:
         self._encoder_verdict: tuple[bool | None, str | None] = (True, None) if encoders is None else (None, None)
         self._inference_advice: str | None = None
         self._engine_status: Any = None
+        self._measure: Any = None
         self._fps = 0.0
 
     # ------------------------------------------------------------------ set-up
@@ -209,12 +210,17 @@ class CpuBudget:
         self._engine_status = engine_status
         self._fps = fps
 
-    def start(self, measure: Any = None) -> None:
-        """Measure the encoder cost (``measure(preset) -> ms per frame``), then watch the encoders' backlog
-        and the inference's pace, in a background thread; nothing here blocks the session's start."""
+    def attach_measure(self, measure: Any) -> None:
+        """How to measure the encoder cost (``measure(preset) -> ms per frame``), used once started."""
+        self._measure = measure
+
+    def start(self) -> None:
+        """Measure the encoder cost, then watch the encoders' backlog and the inference's pace, in a
+        background thread (the session starts it with its loop and closes it when it ends or fails to
+        start); nothing here blocks the session's start."""
         if self.encoders is None and self._engine_status is None:
             return
-        self._thread = threading.Thread(target=self._run, args=(measure,), name="cpu-budget", daemon=True)
+        self._thread = threading.Thread(target=self._run, args=(self._measure,), name="cpu-budget", daemon=True)
         self._thread.start()
 
     @property

@@ -110,6 +110,8 @@ class Session(SessionFacade):
         except BaseException:
             # never half started: the engine stops, owned devices are released, the session is over
             self.ended_at, self.end_cause = time.time(), "start_failed"
+            if self.cpu_budget is not None:
+                self.cpu_budget.close()
             try:
                 self.strategy.finish(self.ctx)  # closes a dataset opened by the build
             except Exception:
@@ -121,6 +123,8 @@ class Session(SessionFacade):
             self._finished.set()
             raise
         self.events.publish("session_started", strategy=self.strategy.name, fps=self.config.fps, session_id=self.id)
+        if self.cpu_budget is not None:
+            self.cpu_budget.start()
         self.loop.start()
 
     def on_stopped(self, callback: Callable[[], None]) -> None:

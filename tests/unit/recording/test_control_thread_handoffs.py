@@ -146,7 +146,7 @@ def test_the_saver_keeps_normal_priority_while_the_encoders_are_lowered(tmp_path
     assert spec.video is not None
     lowered = min(19, normal + 5)
     recorder = open_recorder(dataclasses.replace(spec, video=dataclasses.replace(spec.video, nice=lowered)))
-    worker = next(iter(recorder._cams.values()))
+    worker = next(iter(recorder.camera_workers.values()))
     wait_until(lambda: os.getpriority(os.PRIO_PROCESS, worker.thread.native_id) == lowered, timeout=30,
                message="the camera worker lowered itself")
     assert os.getpriority(os.PRIO_PROCESS, recorder._saver.native_id) == normal

@@ -105,7 +105,8 @@ def test_the_budget_measures_in_the_background_sets_the_workers_and_follows_a_ba
                        publish=lambda kind, **data: published.append((kind, data)))
     budget.attach_workers(workers)
     assert budget.status()["fits"] is None  # measuring
-    budget.start(measure)
+    budget.attach_measure(measure)
+    budget.start()
     try:
         wait_until(lambda: budget.status()["fits"] is not None, timeout=30, message="the budget's verdict")
         status = budget.status()
@@ -129,7 +130,8 @@ def test_a_failing_probe_is_reported_and_changes_nothing() -> None:
     workers = {"front": _Worker(VideoSettings())}
     budget = CpuBudget(2, TorchPlan(None, "none"), _encoders(), async_inference=False)
     budget.attach_workers(workers)
-    budget.start(broken)
+    budget.attach_measure(broken)
+    budget.start()
     try:
         wait_until(lambda: budget.status()["advice"], timeout=30, message="the probe's error")
         status = budget.status()
