@@ -166,6 +166,9 @@ class RTCInferenceEngine:
         self._failure: str | None = None
         self._policy_reset_pending = False
         self._last_splice: dict[str, int] | None = None
+        self.before_inference: Callable[[], None] | None = None
+        """Called on the inference thread before each chunk (the CPU budget sets torch's thread count there:
+        torch's OpenMP thread count belongs to the thread that sets it)."""
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -332,6 +335,8 @@ class RTCInferenceEngine:
             try:
                 if reset_policy:
                     self.policy.reset()
+                if self.before_inference is not None:
+                    self.before_inference()
                 chunk = self._infer(request)
             except Exception as exc:  # reported through status and, when persistent, next_action
                 error = exc

@@ -195,7 +195,8 @@ class CpuBudgetStatus(WireModel):
     loop_cores: float = Field(description="What the loop, capture, previews and the server are assumed to take")
     fits: bool | None = Field(description="false: the machine cannot keep up (see advice); null: still measuring")
     advice: str | None = Field(description="What was measured and what to change, when it does not fit")
-    adaptations: list[str] = Field(description="Changes made while running (e.g. a faster preset), newest last")
+    adaptations: list[str] = Field(
+        description="Changes made while running (a faster encoder preset, another torch thread), newest last")
 
 
 class StatusPublic(WireModel):

@@ -16,6 +16,7 @@ from ..inference.base import InferenceEngine
 from ..inference.factory import build_engine
 from ..inference.interpolator import ActionInterpolator
 from ..inference.pool import build_policy_switch
+from ..inference.rtc import RTCInferenceEngine
 from ..protocol.events import EventBus
 from ..strategies import STRATEGIES, StrategyParts
 from ..strategies.context import TickContext
@@ -99,6 +100,8 @@ def build_session(config: RolloutConsoleConfig, *, hub_api: Any = None, hardware
                                           (int(largest[0]), int(largest[1])))
         if config.inference.type != "sync":
             budget.attach_engine(engine.status, config.fps)
+            if isinstance(engine, RTCInferenceEngine) and budget.torch.threads is not None:
+                engine.before_inference = budget.inference_hook()
         budget.attach_measure(measure)
         return session
     except BaseException:

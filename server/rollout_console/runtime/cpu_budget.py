@@ -12,7 +12,8 @@ So the session plans the split before it starts, from what it can measure:
   "measuring"), and afterwards by the camera workers while they record;
 * **policy**: torch-based policies (flow, LeRobot) running on the CPU get the cores left beside the
   encoders (and the loop, for asynchronous inference), rounded (``plan_torch_threads``); a remote or GPU
-  policy leaves the CPU to the rest.
+  policy leaves the CPU to the rest. When asynchronous inference then cannot keep up and the rest is cheap
+  (no recording, or cheap video), torch gets another core while running (``more_torch_threads``).
 
 Every automatic value has a flag that wins (``--policy.torch_threads``, ``--dataset.encoder_threads``,
 ``--dataset.preset``); status (``cpu_budget``) shows each value in force and where it came from. When the
@@ -23,151 +24,28 @@ The codec is never changed here: it is fixed per dataset (LeRobot's ``info.json`
 
 from __future__ import annotations
 
-import math
-import os
 import threading
-from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 from typing import Any
 
-__all__ = ["LOOP_CORES", "MAX_TORCH_THREADS", "CpuBudget", "EncoderPlan", "TorchPlan", "available_cores", "encoder_share",
-           "faster_presets", "plan_torch_threads", "judge"]
+from .cpu_plan import (
+    LOOP_CORES,
+    MAX_TORCH_THREADS,
+    PRIOR_MS_PER_MEGAPIXEL,
+    EncoderPlan,
+    TorchPlan,
+    available_cores,
+    choose_preset,
+    encoder_share,
+    faster_presets,
+    judge,
+    more_torch_threads,
+    plan_torch_threads,
+)
 
-LOOP_CORES = 0.35
-"""What the control loop, camera capture, previews and the web server take together (cores), measured
-with the sim robot, two cameras and two viewers at 30 Hz on the 2-core machine (about 0.25-0.35)."""
-
-MAX_TORCH_THREADS = 8
-"""More intra-op threads than this rarely speeds up a single-sample CPU inference and costs wake-ups."""
-
-SVT_LADDER = ("12", "13")
-X264_LADDER = ("veryfast", "superfast", "ultrafast")
-
-
-def available_cores() -> int:
-    """CPUs this process may run on (its affinity mask; ``os.cpu_count()`` where that is unknown)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
-
-
-def encoder_share(cores: int) -> float:
-    """Cores the video encoders may use together before the plan says it does not fit: at least half a
-    core, and about a third of a bigger machine (the rest is for inference and the loop)."""
-    return max(0.5, 0.35 * cores)
-
-
-def faster_presets(vcodec: str, preset: str) -> list[str]:
-    """``preset`` and the faster presets after it on the codec's ladder (no slower ones: the default is
-    already the fastest that keeps quality; the ladder is only used when the encoders do not keep up)."""
-    ladder = SVT_LADDER if vcodec == "libsvtav1" else X264_LADDER
-    if preset not in ladder:
-        return [preset]
-    return list(ladder[ladder.index(preset):])
-
-
-@dataclass
-class TorchPlan:
-    """Torch's intra-op thread count for the session's policy."""
-
-    threads: int | None
-    """None: the policy does not run torch on this CPU (scripted, remote, a GPU device)."""
-    source: str
-    """"flag" (--policy.torch_threads), "auto" (this plan) or "none"."""
-
-
-def plan_torch_threads(cores: int, flag: int | None, uses_cpu_torch: bool, encoder_cores: float,
-                       async_inference: bool = True) -> TorchPlan:
-    """``flag`` when given; else the cores minus what runs beside inference, rounded to the nearest core
-    (1..MAX_TORCH_THREADS): the video encoders, and the loop when inference runs asynchronously (a
-    synchronous engine runs the policy on the control thread, in turn with the loop, not beside it).
-
-    Rounding, not rounding up: on 2 cores a policy without recording gets both (measured with ACT: 1 thread
-    0.99 s per chunk, 21 % slower than lerobot-rollout's rate in sync; 2 threads ~0.6 s), while two AV1
-    cameras (~0.5 core) plus the loop leave it one."""
-    if not uses_cpu_torch:
-        return TorchPlan(flag, "flag" if flag is not None else "none")
-    if flag is not None:
-        return TorchPlan(flag, "flag")
-    beside = encoder_cores + (LOOP_CORES if async_inference else 0.0)
-    reserved = math.floor(beside + 0.5)
-    return TorchPlan(max(1, min(MAX_TORCH_THREADS, cores - reserved)), "auto")
-
-
-@dataclass
-class EncoderPlan:
-    """The encoder settings in force and what they cost."""
-
-    vcodec: str
-    preset: str
-    preset_source: str
-    """"flag" (--dataset.preset), "default" (not measured yet or fits), "auto" (a faster one was chosen)."""
-    threads: int | None
-    threads_source: str
-    nice: int
-    cameras: int
-    fps: float
-    cpu_ms_per_frame: dict[str, float] = field(default_factory=dict)
-    """Measured cost of each preset tried (synthetic frames at the largest camera size)."""
-    measured_live_ms: float | None = None
-    """The camera workers' own figure while recording (wall ms per frame on their thread), once known."""
-    probe_error: str | None = None
-
-    @property
-    def cores_needed(self) -> float | None:
-        cost = self.cpu_ms_per_frame.get(self.preset)
-        return None if cost is None else self.cameras * self.fps * cost / 1000.0
-
-    def to_dict(self) -> dict[str, Any]:
-        needed = self.cores_needed
-        return {"vcodec": self.vcodec, "preset": self.preset, "preset_source": self.preset_source,
-                "threads": self.threads, "threads_source": self.threads_source, "nice": self.nice,
-                "cameras": self.cameras,
-                "cpu_ms_per_frame": {k: round(v, 2) for k, v in self.cpu_ms_per_frame.items()},
-                "cores_needed": None if needed is None else round(needed, 2), "probe_error": self.probe_error}
-
-
-def choose_preset(plan: EncoderPlan, cores: int, measure: Any) -> None:
-    """Measure the preset in force (``measure(preset) -> ms``); when the encoders would need more than
-    ``encoder_share(cores)``, walk the codec's faster presets and keep the cheapest that fits (or the
-    cheapest measured). A preset given by flag is measured but never changed."""
-    candidates = [plan.preset] if plan.preset_source == "flag" else faster_presets(plan.vcodec, plan.preset)
-    share = encoder_share(cores)
-    best: str | None = None
-    for preset in candidates:
-        plan.cpu_ms_per_frame[preset] = float(measure(preset))
-        if best is None or plan.cpu_ms_per_frame[preset] < plan.cpu_ms_per_frame[best]:
-            best = preset
-        if plan.cameras * plan.fps * plan.cpu_ms_per_frame[preset] / 1000.0 <= share:
-            best = preset
-            break
-    if best is not None and best != plan.preset:
-        plan.preset, plan.preset_source = best, "auto"
-
-
-def judge(cores: int, encoders: EncoderPlan | None, torch: TorchPlan, async_inference: bool) -> tuple[bool | None, str | None]:
-    """(fits, advice). ``fits`` is None while the encoder cost is still being measured."""
-    if encoders is None:
-        return True, None
-    needed = encoders.cores_needed
-    if needed is None:
-        return (None, None) if encoders.probe_error is None else (None, f"encoder cost unknown: {encoders.probe_error}")
-    share = encoder_share(cores)
-    per_frame = encoders.cpu_ms_per_frame[encoders.preset]
-    what = (f"the {encoders.cameras} video encoder(s) need {needed:.2f} of {cores} cores "
-            f"({per_frame:.1f} ms per frame at {encoders.fps:g} fps, {encoders.vcodec} preset {encoders.preset})")
-    if needed > share:
-        fix = "record fewer or smaller cameras, or a lower --fps"
-        if encoders.vcodec == "libsvtav1":
-            fix += ", or --dataset.vcodec=h264 for a new dataset (cheaper to encode)"
-        return False, f"{what}, more than the {share:.2f} they can be given: frames will be dropped; {fix}"
-    inference = torch.threads if (torch.threads is not None and async_inference) else 0
-    total = LOOP_CORES + needed + inference
-    if total > cores + 1e-9:
-        return False, (f"{what}; with the loop (~{LOOP_CORES:g}) and {inference} torch thread(s) that is "
-                       f"{total:.2f} of {cores} cores: set --policy.torch_threads lower or record fewer cameras")
-    return True, None
+__all__ = ["LOOP_CORES", "MAX_TORCH_THREADS", "CpuBudget", "EncoderPlan", "TorchPlan", "available_cores", "choose_preset",
+           "encoder_share", "faster_presets", "judge", "plan_for_session", "plan_torch_threads"]
 
 
 BEHIND_S = 2.0
@@ -193,6 +71,10 @@ class CpuBudget:
         self.adaptations: list[str] = []
         self._encoder_verdict: tuple[bool | None, str | None] = (True, None) if encoders is None else (None, None)
         self._inference_advice: str | None = None
+        self._judge_after = 0
+        self._threads_follow = False
+        """Whether the inference thread applies the plan before each chunk (``inference_hook``)."""
+        """Inference count from which the pace is judged again (after torch was given another core)."""
         self._engine_status: Any = None
         self._measure: Any = None
         self._fps = 0.0
@@ -269,8 +151,11 @@ class CpuBudget:
 
     def _watch_inference(self) -> None:
         """Asynchronous inference keeps up while a chunk's latency is at most half the chunk's duration
-        (the next chunk must arrive before the actions left after the delay run out); say so once when it
-        does not, with what was measured and what to change, and withdraw it once it does again."""
+        (the next chunk must arrive before the actions left after the delay run out). When it does not, an
+        automatic torch plan first gets another core where what runs beside it leaves room
+        (``more_torch_threads``; applied by the inference thread before its next chunk) and is judged again
+        on fresh figures; otherwise say so once, with what was measured and what to change, and withdraw it
+        once inference keeps up again."""
         if self._engine_status is None:
             return
         try:
@@ -278,7 +163,8 @@ class CpuBudget:
         except Exception:  # the engine is closing
             return
         latency = (state.get("latency_ms") or {}).get("p95")
-        if state.get("keeps_up") is not False or (state.get("inferences") or 0) < 3 or latency is None:
+        inferences = int(state.get("inferences") or 0)
+        if state.get("keeps_up") is not False or inferences < max(3, self._judge_after) or latency is None:
             if state.get("keeps_up") is True:
                 self._inference_advice = None
             return
@@ -286,16 +172,50 @@ class CpuBudget:
             return
         chunk = int(state.get("chunk_size") or 0)
         chunk_s = chunk / self._fps if self._fps else 0.0
-        threads = f"{self.torch.threads} torch thread{'s' if self.torch.threads != 1 else ''}" \
-            if self.torch.threads else "its device"
+        behind = (f"inference takes {latency / 1000:.2f} s per chunk (p95, {self._threads_text()}) but a {chunk}-action "
+                  f"chunk lasts {chunk_s:.2f} s, and asynchronous inference keeps up only below half of that "
+                  f"({chunk_s / 2:.2f} s)")
+        raised = more_torch_threads(self.cores, self.torch, self.encoders) if self._threads_follow else None
+        if raised is not None:
+            old, self.torch = self.torch.threads, replace(self.torch, threads=raised)
+            # the engine's delay window (its last inferences) must refill with chunks at the new width
+            self._judge_after = inferences + max(3, len(state.get("delay_window") or ()))
+            note = f"{behind}: torch threads {old} -> {raised} from the next chunk"
+            self.adaptations.append(note)
+            self._emit("cpu_budget", level="warning", message=note)
+            return
+        if self.torch.threads is not None and self.torch.threads < min(self.cores, MAX_TORCH_THREADS):
+            more = (f"record cheaper video so torch can have more cores (--dataset.vcodec=h264 "
+                    f"--dataset.preset=ultrafast for a new dataset, or fewer cameras recorded), or set "
+                    f"--policy.torch_threads={self.cores}")
+        else:
+            more = "use a faster policy (fewer cameras or a smaller image), or a longer chunk"
         self._inference_advice = (
-            f"inference takes {latency / 1000:.2f} s per chunk (p95, {threads}) but a {chunk}-action chunk lasts "
-            f"{chunk_s:.2f} s, and asynchronous inference keeps up only below half of that ({chunk_s / 2:.2f} s): "
-            "the robot will hold still between chunks; run the policy on a GPU (--policy.device=cuda, or "
-            "--policy.type=remote on a GPU machine), or give torch more cores "
-            f"(--policy.torch_threads={self.cores} with cheaper video, --dataset.vcodec=h264 "
-            "--dataset.preset=ultrafast, or fewer cameras recorded)")
+            f"{behind}: the robot will hold still between chunks; run the policy on a GPU (--policy.device=cuda, "
+            f"or --policy.type=remote on a GPU machine), or {more}")
         self._emit("cpu_budget", level="warning", message=f"this machine cannot keep up: {self._inference_advice}")
+
+    def _threads_text(self) -> str:
+        threads = self.torch.threads
+        return f"{threads} torch thread{'s' if threads != 1 else ''}" if threads else "its device"
+
+    def inference_hook(self) -> Callable[[], None]:
+        """What the inference thread calls before each chunk; once it is handed out, the budget may change
+        torch's thread count while running (without it a change would show in status but never apply)."""
+        self._threads_follow = True
+        return self.apply_torch_threads_here
+
+    def apply_torch_threads_here(self) -> None:
+        """Set torch's thread count in the calling thread to the plan in force: the inference thread calls
+        this before each chunk, since torch's OpenMP thread count belongs to the thread that sets it (a change
+        made from the budget's own thread would never reach the inference)."""
+        threads = self.torch.threads
+        if threads is None or self.torch.source == "none":
+            return
+        import torch
+
+        if torch.get_num_threads() != threads:
+            torch.set_num_threads(threads)
 
     def _watch_backlog(self) -> None:
         encoders = self.encoders
@@ -341,11 +261,6 @@ class CpuBudget:
                 "adaptations": list(self.adaptations),
             }
 
-
-PRIOR_MS_PER_MEGAPIXEL = {"libsvtav1": 27.0, "h264": 24.0}
-"""Encoder CPU per frame before the probe reports (ms per megapixel; measured on the 2-core machine:
-SVT-AV1 preset 12 single-threaded ~8 ms, x264 veryfast ~7 ms for 640x480). Only the torch thread count,
-decided before the policy loads, uses this prior."""
 
 
 def plan_for_session(config: Any, camera_shapes: Mapping[str, tuple[int, ...]], publish: Any = None) -> CpuBudget:

@@ -250,3 +250,16 @@ def test_real_threads_slow_policy_never_starves_when_latency_fits() -> None:
     # (a loaded machine may stretch an inference, so it is far above the nominal 4 ticks)
     assert 3 <= status["delay_ticks"] < policy.chunk_size // 2
     assert executed[-1] is not None
+
+
+def test_the_hook_runs_on_the_inference_thread_before_each_chunk(engine_factory) -> None:  # noqa: ANN001
+    import threading
+
+    policy = GuidedClockPolicy(gated=True)
+    engine = engine_factory(policy, queue_threshold=30)
+    seen: list[tuple[int, int]] = []  # (thread, chunks computed when the hook ran)
+    engine.before_inference = lambda: seen.append((threading.get_ident(), len(policy.calls)))
+    drive(engine, policy, [2], 120)
+    assert len(seen) == len(policy.calls) >= 2
+    assert [calls for _, calls in seen] == list(range(len(seen)))  # before each chunk, never after
+    assert {thread for thread, _ in seen} == {engine._thread.ident} != {threading.get_ident()}

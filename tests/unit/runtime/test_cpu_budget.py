@@ -20,6 +20,7 @@ from rollout_console.runtime.cpu_budget import (
     encoder_share,
     faster_presets,
     judge,
+    more_torch_threads,
     plan_for_session,
     plan_torch_threads,
 )
@@ -157,9 +158,10 @@ def test_a_session_plan_reads_the_flags_and_the_cameras() -> None:
 def test_inference_that_cannot_keep_up_is_said_once_and_withdrawn_when_it_does() -> None:
     published: list[tuple[str, dict]] = []
     state = {"keeps_up": False, "inferences": 1, "latency_ms": {"p50": 1000.0, "p95": 1200.0}, "chunk_size": 50}
-    budget = CpuBudget(2, TorchPlan(1, "auto"), None, async_inference=True,
+    budget = CpuBudget(2, TorchPlan(1, "flag"), None, async_inference=True,  # a flag's value is never raised
                        publish=lambda kind, **data: published.append((kind, data)))
     budget.attach_engine(lambda: dict(state), fps=30.0)
+    budget.inference_hook()
     budget.start()
     try:
         assert budget.status()["fits"] is True  # no encoders; too few inferences to judge yet
@@ -168,6 +170,7 @@ def test_inference_that_cannot_keep_up_is_said_once_and_withdrawn_when_it_does()
         advice = budget.status()["advice"]
         assert "1.20 s per chunk (p95, 1 torch thread)" in advice and "lasts 1.67 s" in advice
         assert "below half of that (0.83 s)" in advice and "--policy.type=remote" in advice
+        assert "--dataset.vcodec=h264" in advice and "--policy.torch_threads=2" in advice
         state["inferences"] = 9
         threading.Event().wait(2.5)  # two more looks: still one warning, not one per second
         assert [kind for kind, _ in published] == ["cpu_budget"]
@@ -176,3 +179,96 @@ def test_inference_that_cannot_keep_up_is_said_once_and_withdrawn_when_it_does()
         assert budget.status()["advice"] is None
     finally:
         budget.close()
+
+
+def test_torch_gets_another_core_only_where_what_runs_beside_it_is_cheap() -> None:
+    auto = TorchPlan(1, "auto")
+    assert more_torch_threads(2, auto, None) == 2  # nothing recorded: the loop alone beside it
+    cheap = _encoders(preset="ultrafast", vcodec="h264")
+    cheap.cpu_ms_per_frame["ultrafast"] = 2.5  # 2 x 30 x 2.5 ms = 0.15 core, + the loop's 0.35 <= 0.7
+    assert more_torch_threads(2, auto, cheap) == 2
+    costly = _encoders()
+    costly.cpu_ms_per_frame["12"] = 8.0  # AV1: 0.48 core + 0.35 > 0.7: the encoders would starve
+    assert more_torch_threads(2, auto, costly) is None
+    assert more_torch_threads(2, auto, _encoders()) is None  # not measured yet: wait
+    assert more_torch_threads(2, TorchPlan(2, "auto"), None) is None  # every core already
+    assert more_torch_threads(2, TorchPlan(1, "flag"), None) is None  # the flag wins
+    assert more_torch_threads(2, TorchPlan(None, "none"), None) is None  # no torch on this CPU
+    assert more_torch_threads(16, TorchPlan(8, "auto"), None) is None  # capped
+
+
+def test_inference_falling_behind_gets_another_core_on_its_own_thread_then_is_judged_again() -> None:
+    torch = pytest.importorskip("torch")
+    published: list[tuple[str, dict]] = []
+    state = {"keeps_up": False, "inferences": 3, "latency_ms": {"p50": 1000.0, "p95": 1200.0}, "chunk_size": 50,
+             "delay_window": [36] * 5}
+    budget = CpuBudget(2, TorchPlan(1, "auto"), None, async_inference=True,
+                       publish=lambda kind, **data: published.append((kind, data)))
+    budget.attach_engine(lambda: dict(state), fps=30.0)
+    hook = budget.inference_hook()
+    seen: list[int] = []
+
+    def inference_thread() -> None:  # what the engine's thread does before a chunk
+        torch.set_num_threads(1)
+        hook()
+        seen.append(torch.get_num_threads())
+
+    before = torch.get_num_threads()
+    budget.start()
+    try:
+        wait_until(lambda: budget.status()["adaptations"], timeout=30, message="torch given another core")
+        status = budget.status()
+        assert status["torch_threads"] == 2 and status["torch_threads_source"] == "auto"
+        assert "torch threads 1 -> 2" in status["adaptations"][0] and "1.20 s per chunk" in status["adaptations"][0]
+        assert status["fits"] is True and status["advice"] is None  # judged again on fresh figures first
+        assert published[0][0] == "cpu_budget" and "1 -> 2" in published[0][1]["message"]
+        worker = threading.Thread(target=inference_thread)
+        worker.start()
+        worker.join(30)
+        assert seen == [2] and torch.get_num_threads() == before  # set on the inference thread only
+        state["inferences"] = 7  # the engine's 5-chunk window has not refilled at the new width yet
+        threading.Event().wait(2.5)
+        assert budget.status()["fits"] is True
+        state["inferences"] = 8  # still behind with every core: now it says so
+        wait_until(lambda: budget.status()["fits"] is False, timeout=30, message="the inference verdict")
+        advice = budget.status()["advice"]
+        assert "(p95, 2 torch threads)" in advice and "--policy.torch_threads" not in advice
+        assert budget.status()["torch_threads"] == 2 and len(budget.status()["adaptations"]) == 1
+    finally:
+        budget.close()
+
+
+def test_a_raise_is_never_shown_where_no_inference_thread_applies_it() -> None:
+    state = {"keeps_up": False, "inferences": 3, "latency_ms": {"p50": 1000.0, "p95": 1200.0}, "chunk_size": 50}
+    budget = CpuBudget(2, TorchPlan(1, "auto"), None, async_inference=True)
+    budget.attach_engine(lambda: dict(state), fps=30.0)  # no inference_hook(): e.g. a policy switch
+    budget.start()
+    try:
+        wait_until(lambda: budget.status()["fits"] is False, timeout=30, message="the inference verdict")
+        assert budget.status()["torch_threads"] == 1 and not budget.status()["adaptations"]
+    finally:
+        budget.close()
+
+
+def test_a_session_hands_its_inference_thread_the_budget_hook() -> None:
+    from rollout_console.runtime.builder import build_session
+
+    session = build_session(config("--policy.path=builtin:sim_flow", "--inference.type=rtc",
+                                   "--return_to_initial_position=false"))
+    engine = session.ctx.engine
+    budget = session.cpu_budget
+    assert budget is not None and engine.before_inference is not None
+    assert engine.before_inference.__self__ is budget  # the budget's own hook: it may now adapt the threads
+    hook, threads = engine.before_inference, []
+
+    def counted() -> None:
+        threads.append(threading.get_ident())
+        hook()
+
+    engine.before_inference = counted
+    session.start()
+    try:
+        wait_until(lambda: len(threads) >= 2, timeout=120, message="two inferences")
+        assert threading.get_ident() not in threads  # on the engine's thread, not the caller's
+    finally:
+        session.shutdown(timeout=30)
