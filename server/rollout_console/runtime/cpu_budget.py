@@ -72,9 +72,13 @@ class CpuBudget:
         self._encoder_verdict: tuple[bool | None, str | None] = (True, None) if encoders is None else (None, None)
         self._inference_advice: str | None = None
         self._judge_after = 0
+        """Inference count from which the pace is judged again (after torch was given another core)."""
         self._threads_follow = False
         """Whether the inference thread applies the plan before each chunk (``inference_hook``)."""
-        """Inference count from which the pace is judged again (after torch was given another core)."""
+        self._raised_from: int | None = None
+        """The planned torch thread count while the budget has given torch more (to give back)."""
+        self._no_more_raises = False
+        """Set once a raise was given back: the encoders showed they need that core."""
         self._engine_status: Any = None
         self._measure: Any = None
         self._fps = 0.0
@@ -175,9 +179,13 @@ class CpuBudget:
         behind = (f"inference takes {latency / 1000:.2f} s per chunk (p95, {self._threads_text()}) but a {chunk}-action "
                   f"chunk lasts {chunk_s:.2f} s, and asynchronous inference keeps up only below half of that "
                   f"({chunk_s / 2:.2f} s)")
-        raised = more_torch_threads(self.cores, self.torch, self.encoders) if self._threads_follow else None
+        raised = None
+        if self._threads_follow and not self._no_more_raises:
+            raised = more_torch_threads(self.cores, self.torch, self.encoders)
         if raised is not None:
             old, self.torch = self.torch.threads, replace(self.torch, threads=raised)
+            if self._raised_from is None:
+                self._raised_from = old
             # the engine's delay window (its last inferences) must refill with chunks at the new width
             self._judge_after = inferences + max(3, len(state.get("delay_window") or ()))
             note = f"{behind}: torch threads {old} -> {raised} from the next chunk"
@@ -218,22 +226,38 @@ class CpuBudget:
             torch.set_num_threads(threads)
 
     def _watch_backlog(self) -> None:
+        """A camera's encoder 2 s behind: one preset faster (an automatic preset), else give back a core
+        the budget gave torch (``_give_back_torch_core``)."""
         encoders = self.encoders
-        if encoders is None or encoders.preset_source == "flag":
+        if encoders is None:
             return
         with self._lock:
             workers = list(self._workers.values())
         behind = max((w.pending_live / max(1e-6, encoders.fps) for w in workers), default=0.0)
         if behind < BEHIND_S:
             return
-        ladder = faster_presets(encoders.vcodec, encoders.preset)
+        ladder = faster_presets(encoders.vcodec, encoders.preset) if encoders.preset_source != "flag" else []
         if len(ladder) < 2:
+            self._give_back_torch_core(behind)
             return
         old, encoders.preset, encoders.preset_source = encoders.preset, ladder[1], "auto"
         with self._lock:
             self._apply_preset_locked()
         note = (f"video encoders fell {behind:.1f} s behind: preset {old} -> {encoders.preset} from the next "
                 "episode")
+        self.adaptations.append(note)
+        self._emit("cpu_budget", level="warning", message=note)
+
+    def _give_back_torch_core(self, behind: float) -> None:
+        """The encoders fell behind with no faster preset left, after torch was given more cores: recording
+        comes first (frames lost are data lost; a robot holding still is visible and recorded), so torch goes
+        back to its planned count, for the rest of the session."""
+        if self._raised_from is None:
+            return
+        old, self.torch = self.torch.threads, replace(self.torch, threads=self._raised_from)
+        self._raised_from, self._no_more_raises = None, True
+        note = (f"video encoders fell {behind:.1f} s behind with {old} torch threads: torch back to "
+                f"{self.torch.threads} from the next chunk (recording comes first)")
         self.adaptations.append(note)
         self._emit("cpu_budget", level="warning", message=note)
 

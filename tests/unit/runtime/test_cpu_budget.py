@@ -272,3 +272,30 @@ def test_a_session_hands_its_inference_thread_the_budget_hook() -> None:
         assert threading.get_ident() not in threads  # on the engine's thread, not the caller's
     finally:
         session.shutdown(timeout=30)
+
+
+def test_encoders_falling_behind_take_back_the_core_torch_was_given() -> None:
+    published: list[tuple[str, dict]] = []
+    state = {"keeps_up": False, "inferences": 3, "latency_ms": {"p50": 1000.0, "p95": 1200.0}, "chunk_size": 50,
+             "delay_window": [36] * 3}
+    encoders = _encoders(preset="ultrafast", source="flag", vcodec="h264")  # nothing faster to step to
+    workers = {"front": _Worker(VideoSettings(vcodec="h264", preset="ultrafast"))}
+    budget = CpuBudget(2, TorchPlan(1, "auto"), encoders, async_inference=True,
+                       publish=lambda kind, **data: published.append((kind, data)))
+    budget.attach_workers(workers)
+    budget.attach_measure(lambda preset: 2.5)  # 0.15 core: cheap enough to share
+    budget.attach_engine(lambda: dict(state), fps=30.0)
+    budget.inference_hook()
+    budget.start()
+    try:
+        wait_until(lambda: budget.status()["torch_threads"] == 2, timeout=30, message="torch given another core")
+        workers["front"].pending_live = 75  # 2.5 s of frames behind, no faster preset: the core goes back
+        wait_until(lambda: budget.status()["torch_threads"] == 1, timeout=30, message="the core given back")
+        assert "torch back to 1" in budget.status()["adaptations"][-1]
+        workers["front"].pending_live = 0
+        state["inferences"] = 30  # still behind: now it is said, and torch is not raised again
+        wait_until(lambda: budget.status()["fits"] is False, timeout=30, message="the inference verdict")
+        assert budget.status()["torch_threads"] == 1 and len(budget.status()["adaptations"]) == 2
+        assert workers["front"].settings.preset == "ultrafast"  # a flag's preset never changes
+    finally:
+        budget.close()
