@@ -103,7 +103,8 @@ class LeRobotPolicyConfig(BaseModel):
     )
     torch_threads: int | None = Field(
         None, ge=1, le=256, description="CPU threads torch uses for inference (default: chosen by the CPU budget, "
-        "the cores left after the control loop and the video encoders; see docs/deployment.md)"
+        "the cores left after the control loop and the video encoders, one more while running when asynchronous "
+        "inference falls behind beside cheap video; see docs/deployment.md)"
     )
     features_from: str | None = Field(
         None,
