@@ -243,6 +243,8 @@ class CpuBudget:
         old, encoders.preset, encoders.preset_source = encoders.preset, ladder[1], "auto"
         with self._lock:
             self._apply_preset_locked()
+            if encoders.cores_needed is not None:  # measured on the way down the ladder: judge what is in force
+                self._encoder_verdict = judge(self.cores, encoders, self.torch, self.async_inference)
         note = (f"video encoders fell {behind:.1f} s behind: preset {old} -> {encoders.preset} from the next "
                 "episode")
         self.adaptations.append(note)

@@ -299,3 +299,21 @@ def test_encoders_falling_behind_take_back_the_core_torch_was_given() -> None:
         assert workers["front"].settings.preset == "ultrafast"  # a flag's preset never changes
     finally:
         budget.close()
+
+
+def test_the_verdict_follows_a_preset_stepped_up_by_a_backlog() -> None:
+    costs = {"12": 12.3, "13": 14.2}  # under load the faster preset measured dearer: the default was kept
+    workers = {"front": _Worker(VideoSettings()), "top": _Worker(VideoSettings())}
+    budget = CpuBudget(2, TorchPlan(1, "auto"), _encoders(), async_inference=True)
+    budget.attach_workers(workers)
+    budget.attach_measure(costs.__getitem__)
+    budget.start()
+    try:
+        wait_until(lambda: budget.status()["fits"] is False, timeout=30, message="the encoder verdict")
+        assert "preset 12" in budget.status()["advice"]
+        workers["top"].pending_live = 90
+        wait_until(lambda: budget.status()["adaptations"], timeout=30, message="a faster preset")
+        status = budget.status()
+        assert status["encoders"]["preset"] == "13" and "preset 13" in status["advice"] and "14.2 ms" in status["advice"]
+    finally:
+        budget.close()
